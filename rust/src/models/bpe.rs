@@ -1,0 +1,348 @@
+//! Byte-pair encoding with ranked merges.
+//!
+//! A word starts as one symbol per char (with `continuing_subword_prefix` and
+//! `end_of_word_suffix` applied, unknown chars mapped to byte-fallback tokens
+//! or `unk`), then the adjacent pair with the lowest merge rank is merged,
+//! leftmost first, until no pair has a merge. The symbols form a linked list
+//! and candidate pairs sit in a binary heap keyed by (rank, position), with
+//! stale entries skipped on pop: O(n log n) in the word length, never
+//! quadratic, whatever the input.
+
+use super::{opt_bool, opt_str, read_vocab, vocab_value, VocabR};
+use crate::error::{Error, Result};
+use crate::normalized::Token;
+use serde_json::{json, Value};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+#[derive(Debug, Clone, Default)]
+pub struct Bpe {
+    pub vocab: HashMap<String, u32>,
+    pub vocab_r: VocabR,
+    /// (left id, right id) -> (rank, merged id)
+    pub merges: HashMap<(u32, u32), (u32, u32)>,
+    /// The merges as written, in rank order, for saving.
+    pub merge_list: Vec<(String, String)>,
+    pub dropout: Option<f32>,
+    pub unk_token: Option<String>,
+    pub continuing_subword_prefix: Option<String>,
+    pub end_of_word_suffix: Option<String>,
+    pub fuse_unk: bool,
+    pub byte_fallback: bool,
+    pub ignore_merges: bool,
+    /// `<0xNN>` ids, when byte_fallback is on and the vocab has them.
+    byte_ids: Option<Box<[u32; 256]>>,
+}
+
+#[derive(Clone, Copy)]
+struct Symbol {
+    id: u32,
+    prev: i32,
+    next: i32,
+    /// Byte length in the word; 0 once merged away.
+    len: u32,
+}
+
+impl Bpe {
+    pub fn new(
+        vocab: HashMap<String, u32>,
+        merge_list: Vec<(String, String)>,
+    ) -> Result<Self> {
+        let mut b = Bpe {
+            vocab,
+            merge_list,
+            ..Default::default()
+        };
+        b.rebuild()?;
+        Ok(b)
+    }
+
+    /// Recomputes the derived tables after the vocab, merges or options change.
+    pub fn rebuild(&mut self) -> Result<()> {
+        if let Some(d) = self.dropout {
+            if !(0.0..=1.0).contains(&d) {
+                return Err(Error::config(format!("model.dropout: must be between 0 and 1, got {d}")));
+            }
+        }
+        self.vocab_r = VocabR::new(&self.vocab);
+        let prefix_len = self.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
+        let mut merges = HashMap::with_capacity(self.merge_list.len());
+        for (rank, (a, b)) in self.merge_list.iter().enumerate() {
+            let missing = |t: &str| {
+                Error::config(format!(
+                    "model.merges[{rank}]: token {t:?} of merge \"{a} {b}\" is not in the vocabulary"
+                ))
+            };
+            let ia = *self.vocab.get(a).ok_or_else(|| missing(a))?;
+            let ib = *self.vocab.get(b).ok_or_else(|| missing(b))?;
+            let tail = b.get(prefix_len..).ok_or_else(|| missing(b))?;
+            let merged = format!("{a}{tail}");
+            let im = *self.vocab.get(&merged).ok_or_else(|| missing(&merged))?;
+            merges.insert((ia, ib), (rank as u32, im));
+        }
+        self.merges = merges;
+        self.byte_ids = None;
+        if self.byte_fallback {
+            let mut t = Box::new([0u32; 256]);
+            let mut all = true;
+            for (b, slot) in t.iter_mut().enumerate() {
+                match self.vocab.get(&format!("<0x{b:02X}>")) {
+                    Some(&id) => *slot = id,
+                    None => all = false,
+                }
+            }
+            if all {
+                self.byte_ids = Some(t);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn from_value(obj: &serde_json::Map<String, Value>) -> Result<Self> {
+        const M: &str = "BPE";
+        let vocab = read_vocab(obj, M)?;
+        let mut merge_list = Vec::new();
+        if let Some(m) = obj.get("merges") {
+            let arr = m
+                .as_array()
+                .ok_or_else(|| Error::config("model.merges: expected a list"))?;
+            merge_list.reserve(arr.len());
+            for (i, e) in arr.iter().enumerate() {
+                let pair = match e {
+                    Value::String(s) => s
+                        .split_once(' ')
+                        .map(|(a, b)| (a.to_owned(), b.to_owned())),
+                    Value::Array(p) if p.len() == 2 => match (&p[0], &p[1]) {
+                        (Value::String(a), Value::String(b)) => Some((a.clone(), b.clone())),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let pair = pair.ok_or_else(|| {
+                    Error::config(format!(
+                        "model.merges[{i}]: expected \"a b\" or [\"a\", \"b\"], got {e}"
+                    ))
+                })?;
+                merge_list.push(pair);
+            }
+        }
+        let dropout = match obj.get("dropout") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_f64().ok_or_else(|| {
+                Error::config(format!("model.dropout: expected a number, got {v}"))
+            })? as f32),
+        };
+        let mut b = Bpe {
+            vocab,
+            merge_list,
+            dropout,
+            unk_token: opt_str(obj, "unk_token", M)?,
+            continuing_subword_prefix: opt_str(obj, "continuing_subword_prefix", M)?,
+            end_of_word_suffix: opt_str(obj, "end_of_word_suffix", M)?,
+            fuse_unk: opt_bool(obj, "fuse_unk", M)?.unwrap_or(false),
+            byte_fallback: opt_bool(obj, "byte_fallback", M)?.unwrap_or(false),
+            ignore_merges: opt_bool(obj, "ignore_merges", M)?.unwrap_or(false),
+            ..Default::default()
+        };
+        b.rebuild()?;
+        Ok(b)
+    }
+
+    pub fn to_value(&self) -> Value {
+        let merges: Vec<Value> = self
+            .merge_list
+            .iter()
+            .map(|(a, b)| json!([a, b]))
+            .collect();
+        json!({
+            "type": "BPE",
+            "dropout": self.dropout,
+            "unk_token": self.unk_token,
+            "continuing_subword_prefix": self.continuing_subword_prefix,
+            "end_of_word_suffix": self.end_of_word_suffix,
+            "fuse_unk": self.fuse_unk,
+            "byte_fallback": self.byte_fallback,
+            "ignore_merges": self.ignore_merges,
+            "vocab": vocab_value(&self.vocab_r),
+            "merges": merges,
+        })
+    }
+
+    fn unk_id(&self) -> Result<Option<u32>> {
+        match &self.unk_token {
+            None => Ok(None),
+            Some(u) => self.vocab.get(u).copied().map(Some).ok_or_else(|| {
+                Error::config(format!("model.unk_token: {u:?} is not in the vocabulary"))
+            }),
+        }
+    }
+
+    /// The initial symbols of `word`: `(id, byte length)` per char.
+    fn initial_symbols(&self, word: &str) -> Result<Vec<(u32, u32)>> {
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(word.len());
+        let mut unk: Option<(u32, u32)> = None;
+        let mut buf = String::new();
+        let mut chars = word.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            let end = chars.peek().map_or(word.len(), |&(e, _)| e);
+            let is_first = i == 0;
+            let is_last = end == word.len();
+            let piece = &word[i..end];
+            let byte_len = piece.len() as u32;
+            let needs_affix = (!is_first && self.continuing_subword_prefix.is_some())
+                || (is_last && self.end_of_word_suffix.is_some());
+            let s: &str = if needs_affix {
+                buf.clear();
+                if !is_first {
+                    if let Some(p) = &self.continuing_subword_prefix {
+                        buf.push_str(p);
+                    }
+                }
+                buf.push_str(piece);
+                if is_last {
+                    if let Some(x) = &self.end_of_word_suffix {
+                        buf.push_str(x);
+                    }
+                }
+                &buf
+            } else {
+                let _ = c;
+                piece
+            };
+            if let Some(&id) = self.vocab.get(s) {
+                if let Some(u) = unk.take() {
+                    out.push(u);
+                }
+                out.push((id, byte_len));
+                continue;
+            }
+            if self.byte_fallback {
+                let ids: Option<Vec<u32>> = match &self.byte_ids {
+                    Some(t) => Some(s.bytes().map(|b| t[b as usize]).collect()),
+                    None => s
+                        .bytes()
+                        .map(|b| self.vocab.get(&format!("<0x{b:02X}>")).copied())
+                        .collect(),
+                };
+                if let Some(ids) = ids {
+                    if let Some(u) = unk.take() {
+                        out.push(u);
+                    }
+                    out.extend(ids.into_iter().map(|id| (id, 1)));
+                    continue;
+                }
+            }
+            if let Some(unk_id) = self.unk_id()? {
+                unk = match unk {
+                    Some((uid, ulen)) if self.fuse_unk => Some((uid, ulen + byte_len)),
+                    Some(prev) => {
+                        out.push(prev);
+                        Some((unk_id, byte_len))
+                    }
+                    None => Some((unk_id, byte_len)),
+                };
+            }
+        }
+        if let Some(u) = unk {
+            out.push(u);
+        }
+        Ok(out)
+    }
+
+    /// Applies the merges to the symbols; returns the surviving `(id, len)`.
+    fn merge(&self, init: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+        if init.len() < 2 || self.merges.is_empty() {
+            return init;
+        }
+        let n = init.len();
+        let mut syms: Vec<Symbol> = init
+            .iter()
+            .enumerate()
+            .map(|(i, &(id, len))| Symbol {
+                id,
+                prev: i as i32 - 1,
+                next: if i + 1 < n { i as i32 + 1 } else { -1 },
+                len,
+            })
+            .collect();
+        // (rank, position, merged id)
+        let mut heap: BinaryHeap<Reverse<(u32, u32, u32)>> = BinaryHeap::with_capacity(n);
+        for i in 0..n - 1 {
+            if let Some(&(rank, new_id)) = self.merges.get(&(syms[i].id, syms[i + 1].id)) {
+                heap.push(Reverse((rank, i as u32, new_id)));
+            }
+        }
+        let dropout = self.dropout.filter(|&d| d > 0.0);
+        let mut skipped: Vec<Reverse<(u32, u32, u32)>> = Vec::new();
+        while let Some(Reverse((rank, pos, new_id))) = heap.pop() {
+            if let Some(p) = dropout {
+                if crate::util::random_f32() < p {
+                    skipped.push(Reverse((rank, pos, new_id)));
+                    continue;
+                }
+                heap.extend(skipped.drain(..));
+            }
+            let pos = pos as usize;
+            let s = syms[pos];
+            if s.len == 0 || s.next < 0 {
+                continue;
+            }
+            let next = s.next as usize;
+            let right = syms[next];
+            match self.merges.get(&(s.id, right.id)) {
+                Some(&(_, id)) if id == new_id => {}
+                _ => continue,
+            }
+            syms[pos].id = new_id;
+            syms[pos].len += right.len;
+            syms[pos].next = right.next;
+            syms[next].len = 0;
+            if right.next >= 0 {
+                syms[right.next as usize].prev = pos as i32;
+            }
+            let cur = syms[pos];
+            if cur.prev >= 0 {
+                let p = cur.prev as usize;
+                if let Some(&(r, id)) = self.merges.get(&(syms[p].id, cur.id)) {
+                    heap.push(Reverse((r, p as u32, id)));
+                }
+            }
+            if cur.next >= 0 {
+                if let Some(&(r, id)) = self.merges.get(&(cur.id, syms[cur.next as usize].id)) {
+                    heap.push(Reverse((r, pos as u32, id)));
+                }
+            }
+        }
+        syms.into_iter()
+            .filter(|s| s.len != 0)
+            .map(|s| (s.id, s.len))
+            .collect()
+    }
+
+    /// The ids of `word` with their byte lengths, without building tokens.
+    pub fn encode_ids(&self, word: &str) -> Result<Vec<(u32, u32)>> {
+        if word.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.ignore_merges {
+            if let Some(&id) = self.vocab.get(word) {
+                return Ok(vec![(id, word.len() as u32)]);
+            }
+        }
+        Ok(self.merge(self.initial_symbols(word)?))
+    }
+
+    pub fn tokenize(&self, word: &str) -> Result<Vec<Token>> {
+        let mut offset = 0usize;
+        Ok(self
+            .encode_ids(word)?
+            .into_iter()
+            .map(|(id, len)| {
+                let start = offset;
+                offset += len as usize;
+                let value = self.vocab_r.get(id).unwrap_or_default().to_owned();
+                Token::new(id, value, (start, offset))
+            })
+            .collect())
+    }
+}

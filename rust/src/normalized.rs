@@ -1,0 +1,537 @@
+//! `NormalizedString` and `PreTokenizedString`: text being rewritten while every
+//! byte keeps track of the span of the original input it came from.
+//!
+//! The alignment rules follow those of Hugging Face `tokenizers` exactly,
+//! because token offsets must be identical to theirs: each byte of the
+//! normalized string carries the `(start, end)` byte range of the original it
+//! stands for; inserted characters share the alignment of the character before
+//! them; a removed run folds into the character that precedes it.
+
+use crate::error::Result;
+use crate::pattern::Pattern;
+
+pub type Offsets = (usize, usize);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SplitDelimiterBehavior {
+    Removed,
+    Isolated,
+    MergedWithPrevious,
+    MergedWithNext,
+    Contiguous,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NormalizedString {
+    original: String,
+    normalized: String,
+    /// For each byte of `normalized`, the original byte range it comes from.
+    alignments: Vec<Offsets>,
+    /// Where `original` starts inside the whole input, when this is a slice.
+    original_shift: usize,
+}
+
+impl From<&str> for NormalizedString {
+    fn from(s: &str) -> Self {
+        let mut alignments = Vec::with_capacity(s.len());
+        for (i, c) in s.char_indices() {
+            let n = c.len_utf8();
+            alignments.extend(std::iter::repeat_n((i, i + n), n));
+        }
+        NormalizedString {
+            original: s.to_owned(),
+            normalized: s.to_owned(),
+            alignments,
+            original_shift: 0,
+        }
+    }
+}
+
+impl NormalizedString {
+    pub fn get(&self) -> &str {
+        &self.normalized
+    }
+    pub fn get_original(&self) -> &str {
+        &self.original
+    }
+    pub fn len(&self) -> usize {
+        self.normalized.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.normalized.is_empty()
+    }
+    pub fn len_original(&self) -> usize {
+        self.original.len()
+    }
+    pub fn offsets_original(&self) -> Offsets {
+        (
+            self.original_shift,
+            self.original_shift + self.original.len(),
+        )
+    }
+
+    /// Normalized byte range -> original byte range (relative to this slice).
+    pub fn normalized_to_original(&self, start: usize, end: usize) -> Option<Offsets> {
+        if start == end {
+            return Some((start, end));
+        }
+        if start > end {
+            return None;
+        }
+        if self.normalized.is_empty() && (start, end) == (0, 0) {
+            return Some((0, self.original.len()));
+        }
+        let a = self.alignments.get(start..end)?;
+        Some((a.first()?.0, a.last()?.1))
+    }
+
+    /// Original byte range -> normalized byte range.
+    pub fn original_to_normalized(&self, start: usize, end: usize) -> Option<Offsets> {
+        if start == end {
+            return Some((start, end));
+        }
+        if start > end {
+            return None;
+        }
+        if self.original.is_empty() && (start, end) == (0, 0) {
+            return Some((0, self.normalized.len()));
+        }
+        let (mut s, mut e) = (None, None);
+        for (i, al) in self.alignments.iter().enumerate() {
+            if end < al.1 {
+                break;
+            }
+            if s.is_none() && start <= al.0 && al.0 != al.1 {
+                s = Some(i);
+            }
+            e = Some(i + 1);
+        }
+        match (s, e) {
+            (Some(s), None) => Some((s, s)),
+            (None, Some(e)) => Some((e, e)),
+            (Some(s), Some(e)) => Some((s, e)),
+            _ => None,
+        }
+    }
+
+    /// A sub-string, by normalized byte range. `None` unless on char boundaries.
+    pub fn slice(&self, start: usize, end: usize) -> Option<NormalizedString> {
+        if !(self.normalized.is_char_boundary(start) && self.normalized.is_char_boundary(end)) {
+            return None;
+        }
+        let (os, oe) = self.normalized_to_original(start, end)?;
+        Some(NormalizedString {
+            original: self.original.get(os..oe).unwrap_or_default().to_owned(),
+            normalized: self.normalized.get(start..end).unwrap_or_default().to_owned(),
+            alignments: self
+                .alignments
+                .get(start..end)?
+                .iter()
+                .map(|&(a, b)| (a - os, b - os))
+                .collect(),
+            original_shift: self.original_shift + os,
+        })
+    }
+
+    /// Rewrites the normalized bytes `start..end`. `dest` yields each new char
+    /// with a change: `0` replaces one old char, `1` inserts a new one, `-n`
+    /// replaces one old char and removes the `n` after it. `initial_offset`
+    /// old chars are removed before the first new one.
+    pub fn transform_range<I>(&mut self, start: usize, end: usize, dest: I, initial_offset: usize)
+    where
+        I: IntoIterator<Item = (char, isize)>,
+    {
+        let old = &self.normalized[start..end];
+        let mut old_chars = old.chars();
+        let mut offset = start;
+        for _ in 0..initial_offset {
+            match old_chars.next() {
+                Some(c) => offset += c.len_utf8(),
+                None => break,
+            }
+        }
+        let mut new_text = String::with_capacity(end - start);
+        let mut new_align = Vec::with_capacity(end - start);
+        for (c, change) in dest {
+            let align = if change > 0 {
+                if offset == 0 {
+                    (0, 0)
+                } else {
+                    self.alignments[offset - 1]
+                }
+            } else {
+                self.alignments.get(offset).copied().unwrap_or_else(|| {
+                    // Past the end can only happen on a malformed transformation;
+                    // align to the end rather than panic.
+                    self.alignments.last().map_or((0, 0), |a| (a.1, a.1))
+                })
+            };
+            if change <= 0 {
+                if let Some(r) = old_chars.next() {
+                    offset += r.len_utf8();
+                }
+            }
+            if change < 0 {
+                for _ in 0..(-change) {
+                    match old_chars.next() {
+                        Some(r) => offset += r.len_utf8(),
+                        None => break,
+                    }
+                }
+            }
+            new_align.extend(std::iter::repeat_n(align, c.len_utf8()));
+            new_text.push(c);
+        }
+        self.alignments.splice(start..end, new_align);
+        self.normalized.replace_range(start..end, &new_text);
+    }
+
+    pub fn transform<I>(&mut self, dest: I, initial_offset: usize)
+    where
+        I: IntoIterator<Item = (char, isize)>,
+    {
+        let len = self.normalized.len();
+        self.transform_range(0, len, dest, initial_offset);
+    }
+
+    /// Keeps the chars for which `keep` is true.
+    pub fn filter(&mut self, keep: impl Fn(char) -> bool) {
+        if self.normalized.chars().all(&keep) {
+            return;
+        }
+        let mut removed: isize = 0;
+        let mut out: Vec<(char, isize)> = Vec::with_capacity(self.normalized.len());
+        for c in self.normalized.chars().rev() {
+            if keep(c) {
+                out.push((c, -removed));
+                removed = 0;
+            } else {
+                removed += 1;
+            }
+        }
+        out.reverse();
+        self.transform(out, removed as usize);
+    }
+
+    pub fn map(&mut self, f: impl Fn(char) -> char) {
+        let t: Vec<(char, isize)> = self.normalized.chars().map(|c| (f(c), 0)).collect();
+        self.transform(t, 0);
+    }
+
+    pub fn lowercase(&mut self) {
+        if self.normalized.is_ascii() {
+            if self.normalized.bytes().any(|b| b.is_ascii_uppercase()) {
+                self.normalized.make_ascii_lowercase();
+            }
+            return;
+        }
+        let mut t = Vec::with_capacity(self.normalized.len());
+        for c in self.normalized.chars() {
+            for (i, l) in c.to_lowercase().enumerate() {
+                t.push((l, isize::from(i > 0)));
+            }
+        }
+        self.transform(t, 0);
+    }
+
+    pub fn prepend(&mut self, s: &str) {
+        if let Some(next) = self.normalized.chars().next() {
+            let t: Vec<(char, isize)> = s
+                .chars()
+                .enumerate()
+                .map(|(i, c)| (c, isize::from(i != 0)))
+                .chain(std::iter::once((next, 1)))
+                .collect();
+            self.transform_range(0, next.len_utf8(), t, 0);
+        }
+    }
+
+    pub fn append(&mut self, s: &str) {
+        if let Some((b, prev)) = self.normalized.char_indices().last() {
+            let t: Vec<(char, isize)> = std::iter::once((prev, 0))
+                .chain(s.chars().map(|c| (c, 1)))
+                .collect();
+            let len = self.normalized.len();
+            self.transform_range(b, len, t, 0);
+        }
+    }
+
+    /// Replaces every match of `pattern` by `content`.
+    pub fn replace<P: Pattern + ?Sized>(&mut self, pattern: &P, content: &str) -> Result<()> {
+        let matches = pattern.find_matches(&self.normalized)?;
+        let mut shift: isize = 0;
+        for ((start, end), is_match) in matches {
+            if !is_match {
+                continue;
+            }
+            let s = (start as isize + shift) as usize;
+            let e = (end as isize + shift) as usize;
+            let removed = self.normalized[s..e].chars().count();
+            self.transform_range(s, e, content.chars().map(|c| (c, 1)), removed);
+            shift += content.len() as isize - (end - start) as isize;
+        }
+        Ok(())
+    }
+
+    pub fn strip(&mut self, left: bool, right: bool) {
+        let leading = if left {
+            self.normalized.chars().take_while(|c| c.is_whitespace()).count()
+        } else {
+            0
+        };
+        let trailing = if right {
+            self.normalized
+                .chars()
+                .rev()
+                .take_while(|c| c.is_whitespace())
+                .count()
+        } else {
+            0
+        };
+        if leading == 0 && trailing == 0 {
+            return;
+        }
+        let n = self.normalized.chars().count();
+        let t: Vec<(char, isize)> = self
+            .normalized
+            .chars()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                if i < leading || i + trailing >= n {
+                    None
+                } else if i + trailing + 1 == n {
+                    Some((c, -(trailing as isize)))
+                } else {
+                    Some((c, 0))
+                }
+            })
+            .collect();
+        self.transform(t, leading);
+    }
+
+    /// Splits on `pattern`, handling the delimiters as `behavior` says.
+    pub fn split<P: Pattern + ?Sized>(
+        &self,
+        pattern: &P,
+        behavior: SplitDelimiterBehavior,
+    ) -> Result<Vec<NormalizedString>> {
+        let matches = pattern.find_matches(&self.normalized)?;
+        let spans = apply_behavior(matches, behavior);
+        Ok(spans
+            .into_iter()
+            .filter_map(|(s, e)| self.slice(s, e))
+            .collect())
+    }
+}
+
+/// Turns `(span, is_match)` runs into the spans to keep.
+pub fn apply_behavior(
+    matches: Vec<(Offsets, bool)>,
+    behavior: SplitDelimiterBehavior,
+) -> Vec<Offsets> {
+    use SplitDelimiterBehavior::*;
+    match behavior {
+        Isolated => matches.into_iter().map(|(o, _)| o).collect(),
+        Removed => matches
+            .into_iter()
+            .filter(|(_, m)| !m)
+            .map(|(o, _)| o)
+            .collect(),
+        Contiguous => {
+            let mut out: Vec<Offsets> = Vec::with_capacity(matches.len());
+            let mut prev = false;
+            for (o, m) in matches {
+                match out.last_mut() {
+                    Some(last) if m == prev => last.1 = o.1,
+                    _ => out.push(o),
+                }
+                prev = m;
+            }
+            out
+        }
+        MergedWithPrevious => {
+            let mut out: Vec<Offsets> = Vec::with_capacity(matches.len());
+            let mut prev = false;
+            for (o, m) in matches {
+                match out.last_mut() {
+                    Some(last) if m && !prev => last.1 = o.1,
+                    _ => out.push(o),
+                }
+                prev = m;
+            }
+            out
+        }
+        MergedWithNext => {
+            let mut out: Vec<Offsets> = Vec::with_capacity(matches.len());
+            let mut prev = false;
+            for (o, m) in matches.into_iter().rev() {
+                match out.last_mut() {
+                    Some(last) if m && !prev => last.0 = o.0,
+                    _ => out.push(o),
+                }
+                prev = m;
+            }
+            out.reverse();
+            out
+        }
+    }
+}
+
+/// A token produced by a model, with offsets into its split's normalized text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    pub id: u32,
+    pub value: String,
+    pub offsets: Offsets,
+}
+
+impl Token {
+    pub fn new(id: u32, value: String, offsets: Offsets) -> Self {
+        Token { id, value, offsets }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Split {
+    pub normalized: NormalizedString,
+    pub tokens: Option<Vec<Token>>,
+}
+
+/// The input cut into splits (words), each normalized on its own and later
+/// tokenized by the model.
+#[derive(Debug, Clone)]
+pub struct PreTokenizedString {
+    pub original: String,
+    pub splits: Vec<Split>,
+}
+
+impl From<&str> for PreTokenizedString {
+    fn from(s: &str) -> Self {
+        PreTokenizedString {
+            original: s.to_owned(),
+            splits: vec![Split {
+                normalized: NormalizedString::from(s),
+                tokens: None,
+            }],
+        }
+    }
+}
+
+impl PreTokenizedString {
+    /// Replaces every split not yet tokenized by the pieces `f` returns.
+    /// Empty pieces are dropped.
+    pub fn split<F>(&mut self, mut f: F) -> Result<()>
+    where
+        F: FnMut(usize, NormalizedString) -> Result<Vec<(NormalizedString, Option<Vec<Token>>)>>,
+    {
+        let mut out = Vec::with_capacity(self.splits.len());
+        for (i, sp) in std::mem::take(&mut self.splits).into_iter().enumerate() {
+            if sp.tokens.is_some() {
+                out.push(sp);
+                continue;
+            }
+            for (normalized, tokens) in f(i, sp.normalized)? {
+                if !normalized.is_empty() {
+                    out.push(Split { normalized, tokens });
+                }
+            }
+        }
+        self.splits = out;
+        Ok(())
+    }
+
+    /// Splits every untokenized split into plain pieces.
+    pub fn split_plain<F>(&mut self, mut f: F) -> Result<()>
+    where
+        F: FnMut(usize, NormalizedString) -> Result<Vec<NormalizedString>>,
+    {
+        self.split(|i, n| Ok(f(i, n)?.into_iter().map(|n| (n, None)).collect()))
+    }
+
+    pub fn normalize<F>(&mut self, mut f: F) -> Result<()>
+    where
+        F: FnMut(&mut NormalizedString) -> Result<()>,
+    {
+        for sp in self.splits.iter_mut().filter(|s| s.tokens.is_none()) {
+            f(&mut sp.normalized)?;
+        }
+        Ok(())
+    }
+
+    pub fn tokenize<F>(&mut self, mut f: F) -> Result<()>
+    where
+        F: FnMut(&NormalizedString) -> Result<Vec<Token>>,
+    {
+        for sp in self.splits.iter_mut().filter(|s| s.tokens.is_none()) {
+            sp.tokens = Some(f(&sp.normalized)?);
+        }
+        Ok(())
+    }
+
+    /// The splits as `(text, original offsets)`, as `pre_tokenize_str` shows them.
+    pub fn get_splits(&self, char_offsets: bool) -> Vec<(String, Offsets)> {
+        let conv = char_offsets.then(|| CharOffsets::new(&self.original));
+        self.splits
+            .iter()
+            .map(|sp| {
+                let mut o = sp.normalized.offsets_original();
+                if let Some(c) = &conv {
+                    o = c.convert(o).unwrap_or(o);
+                }
+                (sp.normalized.get().to_owned(), o)
+            })
+            .collect()
+    }
+}
+
+/// Byte offsets -> char offsets over one string, by a lookup table built once.
+pub struct CharOffsets {
+    /// For each byte position, the index of the char it belongs to; ASCII-only
+    /// strings need no table.
+    map: Option<Vec<u32>>,
+    len: usize,
+}
+
+impl CharOffsets {
+    pub fn new(s: &str) -> Self {
+        if s.is_ascii() {
+            return CharOffsets {
+                map: None,
+                len: s.len(),
+            };
+        }
+        let mut map = Vec::with_capacity(s.len());
+        for (i, c) in s.chars().enumerate() {
+            map.extend(std::iter::repeat_n(i as u32, c.len_utf8()));
+        }
+        CharOffsets {
+            map: Some(map),
+            len: s.len(),
+        }
+    }
+
+    pub fn convert(&self, (s, e): Offsets) -> Option<Offsets> {
+        match &self.map {
+            None => {
+                if s < self.len {
+                    Some((s, e))
+                } else {
+                    None
+                }
+            }
+            Some(map) => {
+                let start = *map.get(s)? as usize;
+                match map.get(e) {
+                    Some(&end) => Some((start, end as usize)),
+                    None => {
+                        let last = e
+                            .checked_sub(1)
+                            .and_then(|p| map.get(p))
+                            .map_or(start + 1, |&l| l as usize + 1);
+                        Some((start, last.max(start)))
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,748 @@
+//! The Python extension `fasttok._core`. Thin: every call converts its
+//! arguments, runs the core with the GIL released (`run`), and maps errors and
+//! panics to the exception classes of `fasttok.errors`. The Python-facing
+//! classes that mirror `tokenizers` live in `python/fasttok/`.
+
+use crate::added_vocabulary::AddedToken;
+use crate::decoders::Decoder;
+use crate::encoding::Encoding;
+use crate::error::Error;
+use crate::models::Model;
+use crate::normalizers::Normalizer;
+use crate::pre_tokenizers::PreTokenizer;
+use crate::processors::PostProcessor;
+use crate::tokenizer::{
+    EncodeInput, InputSequence, OffsetType, PaddingParams, Tokenizer, TruncationParams,
+};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, RwLock};
+
+fn exception(py: Python<'_>, name: &str, msg: String) -> PyErr {
+    let cls = py
+        .import("fasttok.errors")
+        .and_then(|m| m.getattr(name));
+    match cls {
+        Ok(cls) => match cls.call1((msg.clone(),)) {
+            Ok(obj) => PyErr::from_value(obj),
+            Err(e) => e,
+        },
+        Err(_) => pyo3::exceptions::PyValueError::new_err(msg),
+    }
+}
+
+fn to_py_err(py: Python<'_>, e: Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::Io { source, .. } => {
+            let name = if source.kind() == std::io::ErrorKind::NotFound {
+                "FileNotFound"
+            } else {
+                "FileError"
+            };
+            exception(py, name, msg)
+        }
+        Error::Parse { .. } | Error::Config(_) => exception(py, "ConfigError", msg),
+        Error::Input(_) => exception(py, "InputError", msg),
+    }
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+/// Runs `f` without the GIL; errors become fasttok exceptions and a panic
+/// becomes `FasttokError` instead of crossing into Python.
+fn run<T: Send, F>(py: Python<'_>, f: F) -> PyResult<T>
+where
+    F: FnOnce() -> crate::error::Result<T> + Send,
+{
+    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_py_err(py, e)),
+        Err(p) => Err(exception(
+            py,
+            "FasttokError",
+            format!("internal error (please report it): {}", panic_message(p)),
+        )),
+    }
+}
+
+fn input_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
+    exception(py, "InputError", msg.into())
+}
+
+/// A Python str as an owned String; a lone surrogate is an InputError.
+fn text(py: Python<'_>, o: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    let s = o.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{what}: expected str, got {}",
+            o.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))
+    })?;
+    match s.to_cow() {
+        Ok(s) => Ok(s.into_owned()),
+        Err(_) => Err(input_error(
+            py,
+            format!("{what}: the text contains a lone surrogate, which is not valid Unicode"),
+        )),
+    }
+}
+
+fn to_sequence(py: Python<'_>, o: &Bound<'_, PyAny>, pretokenized: bool, what: &str) -> PyResult<InputSequence<'static>> {
+    if pretokenized {
+        if o.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(format!(
+                "{what}: with is_pretokenized=True, expected a list of str, got str"
+            )));
+        }
+        let mut words = Vec::new();
+        for w in o.try_iter()? {
+            words.push(Cow::Owned(text(py, &w?, what)?));
+        }
+        Ok(InputSequence::PreTokenized(words))
+    } else {
+        Ok(InputSequence::Raw(Cow::Owned(text(py, o, what)?)))
+    }
+}
+
+fn batch_item(py: Python<'_>, o: &Bound<'_, PyAny>, pretokenized: bool) -> PyResult<EncodeInput<'static>> {
+    let is_pair = if pretokenized {
+        // A pair is a tuple/list of two lists of words.
+        (o.is_instance_of::<PyTuple>() || o.is_instance_of::<PyList>())
+            && o.len()? == 2
+            && !o.get_item(0)?.is_instance_of::<PyString>()
+    } else {
+        !o.is_instance_of::<PyString>()
+    };
+    if is_pair {
+        let n = o.len()?;
+        if n != 2 {
+            return Err(PyTypeError::new_err(format!(
+                "encode_batch: a pair must have 2 sequences, got {n}"
+            )));
+        }
+        Ok(EncodeInput {
+            first: to_sequence(py, &o.get_item(0)?, pretokenized, "encode_batch")?,
+            second: Some(to_sequence(py, &o.get_item(1)?, pretokenized, "encode_batch")?),
+        })
+    } else {
+        Ok(EncodeInput {
+            first: to_sequence(py, o, pretokenized, "encode_batch")?,
+            second: None,
+        })
+    }
+}
+
+#[pyclass(module = "fasttok._core", name = "Encoding")]
+#[derive(Clone)]
+pub struct PyEncoding {
+    pub inner: Encoding,
+}
+
+#[pymethods]
+impl PyEncoding {
+    #[new]
+    fn new() -> Self {
+        PyEncoding {
+            inner: Encoding::default(),
+        }
+    }
+    #[getter]
+    fn ids(&self) -> Vec<u32> {
+        self.inner.ids.clone()
+    }
+    #[getter]
+    fn type_ids(&self) -> Vec<u32> {
+        self.inner.type_ids.clone()
+    }
+    #[getter]
+    fn tokens(&self) -> Vec<String> {
+        self.inner.tokens.clone()
+    }
+    #[getter]
+    fn offsets(&self) -> Vec<(usize, usize)> {
+        self.inner.offsets.clone()
+    }
+    #[getter]
+    fn attention_mask(&self) -> Vec<u32> {
+        self.inner.attention_mask.clone()
+    }
+    #[getter]
+    fn special_tokens_mask(&self) -> Vec<u32> {
+        self.inner.special_tokens_mask.clone()
+    }
+    #[getter]
+    fn word_ids(&self) -> Vec<Option<u32>> {
+        self.inner.words.clone()
+    }
+    #[getter]
+    fn words(&self) -> Vec<Option<u32>> {
+        self.inner.words.clone()
+    }
+    #[getter]
+    fn sequence_ids(&self) -> Vec<Option<usize>> {
+        self.inner.sequence_ids()
+    }
+    #[getter]
+    fn n_sequences(&self) -> usize {
+        self.inner.n_sequences()
+    }
+    #[getter]
+    fn overflowing(&self) -> Vec<PyEncoding> {
+        self.inner
+            .overflowing
+            .iter()
+            .map(|e| PyEncoding { inner: e.clone() })
+            .collect()
+    }
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Encoding(num_tokens={}, attributes=[ids, type_ids, tokens, offsets, attention_mask, special_tokens_mask, overflowing])",
+            self.inner.len()
+        )
+    }
+    #[pyo3(signature = (word_index, sequence_index=0))]
+    fn word_to_tokens(&self, word_index: u32, sequence_index: usize) -> Option<(usize, usize)> {
+        self.inner.word_to_tokens(word_index, sequence_index)
+    }
+    fn token_to_sequence(&self, token_index: usize) -> Option<usize> {
+        self.inner.token_to_sequence(token_index)
+    }
+    fn token_to_word(&self, token_index: usize) -> Option<u32> {
+        self.inner.words.get(token_index).copied().flatten()
+    }
+    fn token_to_chars(&self, token_index: usize) -> Option<(usize, usize)> {
+        self.inner.offsets.get(token_index).copied()
+    }
+    #[pyo3(signature = (char_pos, sequence_index=0))]
+    fn char_to_token(&self, char_pos: usize, sequence_index: usize) -> Option<usize> {
+        self.inner.char_to_token(char_pos, sequence_index)
+    }
+    #[pyo3(signature = (word_index, sequence_index=0))]
+    fn word_to_chars(&self, word_index: u32, sequence_index: usize) -> Option<(usize, usize)> {
+        let (a, b) = self.inner.word_to_tokens(word_index, sequence_index)?;
+        Some((self.inner.offsets.get(a)?.0, self.inner.offsets.get(b.checked_sub(1)?)?.1))
+    }
+    fn __getstate__(&self, py: Python<'_>) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(|e| input_error(py, e.to_string()))
+    }
+    fn __setstate__(&mut self, py: Python<'_>, state: &str) -> PyResult<()> {
+        self.inner = serde_json::from_str(state).map_err(|e| input_error(py, e.to_string()))?;
+        Ok(())
+    }
+}
+
+/// A built pipeline component, made from its tokenizer.json object.
+#[derive(Clone)]
+enum Part {
+    Normalizer(Normalizer),
+    PreTokenizer(PreTokenizer),
+    Model(Box<Model>),
+    PostProcessor(PostProcessor),
+    Decoder(Decoder),
+}
+
+#[pyclass(module = "fasttok._core", name = "Component", frozen)]
+pub struct PyComponent {
+    part: Part,
+}
+
+fn parse_part(kind: &str, json: &str) -> crate::error::Result<Part> {
+    let err = |e: serde_json::Error| Error::Parse {
+        location: kind.to_owned(),
+        message: e.to_string(),
+    };
+    Ok(match kind {
+        "normalizer" => Part::Normalizer(serde_json::from_str(json).map_err(err)?),
+        "pre_tokenizer" => Part::PreTokenizer(serde_json::from_str(json).map_err(err)?),
+        "model" => Part::Model(Box::new(serde_json::from_str(json).map_err(err)?)),
+        "post_processor" => Part::PostProcessor(serde_json::from_str(json).map_err(err)?),
+        "decoder" => Part::Decoder(serde_json::from_str(json).map_err(err)?),
+        other => return Err(Error::config(format!("unknown component kind {other:?}"))),
+    })
+}
+
+fn part_json(p: &Part) -> crate::error::Result<String> {
+    let r = match p {
+        Part::Normalizer(x) => serde_json::to_string(x),
+        Part::PreTokenizer(x) => serde_json::to_string(x),
+        Part::Model(x) => serde_json::to_string(x),
+        Part::PostProcessor(x) => serde_json::to_string(x),
+        Part::Decoder(x) => serde_json::to_string(x),
+    };
+    r.map_err(|e| Error::config(e.to_string()))
+}
+
+#[pymethods]
+impl PyComponent {
+    #[new]
+    fn new(py: Python<'_>, kind: String, json: String) -> PyResult<Self> {
+        let part = run(py, move || parse_part(&kind, &json))?;
+        Ok(PyComponent { part })
+    }
+
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        let p = self.part.clone();
+        run(py, move || part_json(&p))
+    }
+
+    fn normalize_str(&self, py: Python<'_>, sequence: String) -> PyResult<String> {
+        match &self.part {
+            Part::Normalizer(n) => run(py, || n.normalize_str(&sequence)),
+            _ => Err(PyTypeError::new_err("normalize_str needs a normalizer")),
+        }
+    }
+
+    fn pre_tokenize_str(&self, py: Python<'_>, sequence: String) -> PyResult<Vec<(String, (usize, usize))>> {
+        match &self.part {
+            Part::PreTokenizer(p) => run(py, || p.pre_tokenize_str(&sequence)),
+            _ => Err(PyTypeError::new_err("pre_tokenize_str needs a pre-tokenizer")),
+        }
+    }
+
+    fn decode(&self, py: Python<'_>, tokens: Vec<String>) -> PyResult<String> {
+        match &self.part {
+            Part::Decoder(d) => run(py, || d.decode(tokens)),
+            _ => Err(PyTypeError::new_err("decode needs a decoder")),
+        }
+    }
+
+    /// The model's tokens for one word: (id, value, (start, end)) byte offsets.
+    fn tokenize(&self, py: Python<'_>, sequence: String) -> PyResult<Vec<(u32, String, (usize, usize))>> {
+        match &self.part {
+            Part::Model(m) => run(py, || {
+                Ok(m.tokenize(&sequence)?
+                    .into_iter()
+                    .map(|t| (t.id, t.value, t.offsets))
+                    .collect())
+            }),
+            _ => Err(PyTypeError::new_err("tokenize needs a model")),
+        }
+    }
+
+    fn token_to_id(&self, token: &str) -> Option<u32> {
+        match &self.part {
+            Part::Model(m) => m.token_to_id(token),
+            _ => None,
+        }
+    }
+
+    fn id_to_token(&self, id: u32) -> Option<String> {
+        match &self.part {
+            Part::Model(m) => m.id_to_token(id).map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    fn get_vocab_size(&self) -> usize {
+        match &self.part {
+            Part::Model(m) => m.get_vocab_size(),
+            _ => 0,
+        }
+    }
+
+    fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
+        match &self.part {
+            Part::PostProcessor(p) => p.added_tokens(is_pair),
+            _ => 0,
+        }
+    }
+
+    /// Runs a post-processor on encodings, as `tokenizers`' `process` does.
+    #[pyo3(signature = (encoding, pair=None, add_special_tokens=true))]
+    fn process(&self, py: Python<'_>, encoding: PyRef<'_, PyEncoding>, pair: Option<PyRef<'_, PyEncoding>>, add_special_tokens: bool) -> PyResult<PyEncoding> {
+        match &self.part {
+            Part::PostProcessor(p) => {
+                let (e, pe) = (encoding.inner.clone(), pair.map(|p| p.inner.clone()));
+                run(py, || {
+                    Ok(PyEncoding {
+                        inner: p.process(e, pe, add_special_tokens)?,
+                    })
+                })
+            }
+            _ => Err(PyTypeError::new_err("process needs a post-processor")),
+        }
+    }
+}
+
+/// The tokenizer handle. The pipeline is immutable and shared by `Arc`: an
+/// encode takes a reference under a short read lock and runs without the GIL,
+/// so any number of Python threads can use one tokenizer at once; setters
+/// swap in a modified copy.
+#[pyclass(module = "fasttok._core", name = "Tokenizer", frozen)]
+pub struct PyTokenizer {
+    inner: RwLock<Arc<Tokenizer>>,
+}
+
+impl PyTokenizer {
+    fn get(&self) -> Arc<Tokenizer> {
+        match self.inner.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn update<F>(&self, py: Python<'_>, f: F) -> PyResult<()>
+    where
+        F: FnOnce(&mut Tokenizer) -> crate::error::Result<()> + Send,
+    {
+        let mut t = (*self.get()).clone();
+        let t = run(py, move || {
+            f(&mut t)?;
+            Ok(t)
+        })?;
+        let mut g = match self.inner.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *g = Arc::new(t);
+        Ok(())
+    }
+
+    fn wrap(t: Tokenizer) -> Self {
+        PyTokenizer {
+            inner: RwLock::new(Arc::new(t)),
+        }
+    }
+}
+
+#[pymethods]
+impl PyTokenizer {
+    #[new]
+    fn new(model: &PyComponent) -> PyResult<Self> {
+        match &model.part {
+            Part::Model(m) => Ok(PyTokenizer::wrap(Tokenizer::new((**m).clone()))),
+            _ => Err(PyTypeError::new_err("Tokenizer(model): expected a model")),
+        }
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (json, origin="<string>".to_owned()))]
+    fn from_str(py: Python<'_>, json: String, origin: String) -> PyResult<Self> {
+        run(py, move || Tokenizer::from_json_str(&json, &origin)).map(PyTokenizer::wrap)
+    }
+
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
+        run(py, move || Tokenizer::from_file(&path)).map(PyTokenizer::wrap)
+    }
+
+    #[pyo3(signature = (pretty=false))]
+    fn to_str(&self, py: Python<'_>, pretty: bool) -> PyResult<String> {
+        let t = self.get();
+        run(py, move || t.to_json_string(pretty))
+    }
+
+    #[pyo3(signature = (path, pretty=true))]
+    fn save(&self, py: Python<'_>, path: std::path::PathBuf, pretty: bool) -> PyResult<()> {
+        let t = self.get();
+        run(py, move || t.save(&path, pretty))
+    }
+
+    #[pyo3(signature = (sequence, pair=None, is_pretokenized=false, add_special_tokens=true))]
+    fn encode(
+        &self,
+        py: Python<'_>,
+        sequence: &Bound<'_, PyAny>,
+        pair: Option<&Bound<'_, PyAny>>,
+        is_pretokenized: bool,
+        add_special_tokens: bool,
+    ) -> PyResult<PyEncoding> {
+        let input = EncodeInput {
+            first: to_sequence(py, sequence, is_pretokenized, "encode")?,
+            second: match pair {
+                Some(p) => Some(to_sequence(py, p, is_pretokenized, "encode")?),
+                None => None,
+            },
+        };
+        let t = self.get();
+        run(py, move || t.encode(&input, add_special_tokens, OffsetType::Char))
+            .map(|inner| PyEncoding { inner })
+    }
+
+    #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true))]
+    fn encode_batch(
+        &self,
+        py: Python<'_>,
+        input: &Bound<'_, PyAny>,
+        is_pretokenized: bool,
+        add_special_tokens: bool,
+    ) -> PyResult<Vec<PyEncoding>> {
+        let mut inputs = Vec::new();
+        for item in input.try_iter()? {
+            inputs.push(batch_item(py, &item?, is_pretokenized)?);
+        }
+        let t = self.get();
+        let out = run(py, move || {
+            t.encode_batch(&inputs, add_special_tokens, OffsetType::Char)
+        })?;
+        Ok(out.into_iter().map(|inner| PyEncoding { inner }).collect())
+    }
+
+    /// Ids only, for many texts: one flat list plus where each text starts.
+    #[pyo3(signature = (input, add_special_tokens=true))]
+    fn encode_batch_ids(&self, py: Python<'_>, input: Vec<String>, add_special_tokens: bool) -> PyResult<(Vec<u32>, Vec<usize>)> {
+        let t = self.get();
+        run(py, move || {
+            use rayon::prelude::*;
+            let per: Vec<Vec<u32>> = crate::util::pool().install(|| {
+                input
+                    .par_iter()
+                    .map(|s| t.encode_ids(s, add_special_tokens))
+                    .collect::<crate::error::Result<Vec<_>>>()
+            })?;
+            let mut starts = Vec::with_capacity(per.len() + 1);
+            let mut flat = Vec::with_capacity(per.iter().map(Vec::len).sum());
+            starts.push(0);
+            for v in per {
+                flat.extend(v);
+                starts.push(flat.len());
+            }
+            Ok((flat, starts))
+        })
+    }
+
+    #[pyo3(signature = (ids, skip_special_tokens=true))]
+    fn decode(&self, py: Python<'_>, ids: Vec<i64>, skip_special_tokens: bool) -> PyResult<String> {
+        let ids = ids_u32(py, ids)?;
+        let t = self.get();
+        run(py, move || t.decode(&ids, skip_special_tokens))
+    }
+
+    #[pyo3(signature = (sequences, skip_special_tokens=true))]
+    fn decode_batch(&self, py: Python<'_>, sequences: Vec<Vec<i64>>, skip_special_tokens: bool) -> PyResult<Vec<String>> {
+        let seqs = sequences
+            .into_iter()
+            .map(|s| ids_u32(py, s))
+            .collect::<PyResult<Vec<_>>>()?;
+        let t = self.get();
+        run(py, move || t.decode_batch(&seqs, skip_special_tokens))
+    }
+
+    fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.get().token_to_id(token)
+    }
+
+    fn id_to_token(&self, id: i64) -> Option<String> {
+        let id = u32::try_from(id).ok()?;
+        self.get().id_to_token(id).map(str::to_owned)
+    }
+
+    #[pyo3(signature = (with_added_tokens=true))]
+    fn get_vocab(&self, with_added_tokens: bool) -> std::collections::HashMap<String, u32> {
+        self.get().get_vocab(with_added_tokens)
+    }
+
+    #[pyo3(signature = (with_added_tokens=true))]
+    fn get_vocab_size(&self, with_added_tokens: bool) -> usize {
+        self.get().get_vocab_size(with_added_tokens)
+    }
+
+    /// Added tokens by id, as (content, single_word, lstrip, rstrip, normalized, special).
+    fn get_added_tokens_decoder(&self) -> Vec<(u32, (String, bool, bool, bool, bool, bool))> {
+        self.get()
+            .added_vocabulary
+            .ordered()
+            .into_iter()
+            .map(|(i, t)| {
+                (
+                    i,
+                    (t.content.clone(), t.single_word, t.lstrip, t.rstrip, t.normalized, t.special),
+                )
+            })
+            .collect()
+    }
+
+    /// Tokens as (content, single_word, lstrip, rstrip, normalized, special).
+    fn add_tokens(&self, py: Python<'_>, tokens: Vec<(String, bool, bool, bool, bool, bool)>) -> PyResult<usize> {
+        let toks: Vec<AddedToken> = tokens
+            .into_iter()
+            .map(|(content, single_word, lstrip, rstrip, normalized, special)| AddedToken {
+                content,
+                single_word,
+                lstrip,
+                rstrip,
+                normalized,
+                special,
+            })
+            .collect();
+        let mut n = 0;
+        let np = &mut n;
+        self.update(py, move |t| {
+            *np = t.add_tokens(&toks)?;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+
+    #[getter]
+    fn encode_special_tokens(&self) -> bool {
+        self.get().added_vocabulary.encode_special_tokens
+    }
+
+    #[setter]
+    fn set_encode_special_tokens(&self, py: Python<'_>, value: bool) -> PyResult<()> {
+        self.update(py, move |t| {
+            t.added_vocabulary.encode_special_tokens = value;
+            Ok(())
+        })
+    }
+
+    /// Padding as a JSON object (tokenizer.json's `padding`), or None.
+    fn set_padding(&self, py: Python<'_>, json: Option<String>) -> PyResult<()> {
+        let p: Option<PaddingParams> = match json {
+            Some(j) => Some(serde_json::from_str(&j).map_err(|e| input_error(py, format!("padding: {e}")))?),
+            None => None,
+        };
+        self.update(py, move |t| {
+            t.padding = p;
+            Ok(())
+        })
+    }
+
+    fn get_padding(&self) -> Option<String> {
+        self.get()
+            .padding
+            .as_ref()
+            .and_then(|p| serde_json::to_string(p).ok())
+    }
+
+    fn set_truncation(&self, py: Python<'_>, json: Option<String>) -> PyResult<()> {
+        let p: Option<TruncationParams> = match json {
+            Some(j) => Some(serde_json::from_str(&j).map_err(|e| input_error(py, format!("truncation: {e}")))?),
+            None => None,
+        };
+        self.update(py, move |t| {
+            t.truncation = p;
+            Ok(())
+        })
+    }
+
+    fn get_truncation(&self) -> Option<String> {
+        self.get()
+            .truncation
+            .as_ref()
+            .and_then(|p| serde_json::to_string(p).ok())
+    }
+
+    fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
+        self.get().num_special_tokens_to_add(is_pair)
+    }
+
+    #[pyo3(signature = (encoding, pair=None, add_special_tokens=true))]
+    fn post_process(&self, py: Python<'_>, encoding: PyRef<'_, PyEncoding>, pair: Option<PyRef<'_, PyEncoding>>, add_special_tokens: bool) -> PyResult<PyEncoding> {
+        let t = self.get();
+        let (e, pe) = (encoding.inner.clone(), pair.map(|p| p.inner.clone()));
+        run(py, move || t.post_process(e, pe, add_special_tokens))
+        .map(|inner| PyEncoding { inner })
+    }
+
+    /// Replaces a component ("normalizer", "pre_tokenizer", "model",
+    /// "post_processor", "decoder"); None removes it (not the model).
+    fn set_component(&self, py: Python<'_>, kind: &str, component: Option<&PyComponent>) -> PyResult<()> {
+        let part = component.map(|c| c.part.clone());
+        let kind = kind.to_owned();
+        self.update(py, move |t| {
+            match (kind.as_str(), part) {
+                ("normalizer", None) => t.normalizer = None,
+                ("normalizer", Some(Part::Normalizer(n))) => t.normalizer = Some(n),
+                ("pre_tokenizer", None) => t.pre_tokenizer = None,
+                ("pre_tokenizer", Some(Part::PreTokenizer(p))) => t.pre_tokenizer = Some(p),
+                ("model", Some(Part::Model(m))) => t.model = *m,
+                ("post_processor", None) => t.post_processor = None,
+                ("post_processor", Some(Part::PostProcessor(p))) => t.post_processor = Some(p),
+                ("decoder", None) => t.decoder = None,
+                ("decoder", Some(Part::Decoder(d))) => t.decoder = Some(d),
+                (k, _) => return Err(Error::config(format!("cannot set {k} to that component"))),
+            }
+            t.refresh_added_tokens()
+        })
+    }
+
+    /// The component as its tokenizer.json object (a JSON string), or None.
+    fn get_component(&self, py: Python<'_>, kind: &str) -> PyResult<Option<String>> {
+        let t = self.get();
+        let kind = kind.to_owned();
+        run(py, move || {
+            let r = match kind.as_str() {
+                "normalizer" => t.normalizer.as_ref().map(serde_json::to_string),
+                "pre_tokenizer" => t.pre_tokenizer.as_ref().map(serde_json::to_string),
+                "model" => Some(serde_json::to_string(&t.model)),
+                "post_processor" => t.post_processor.as_ref().map(serde_json::to_string),
+                "decoder" => t.decoder.as_ref().map(serde_json::to_string),
+                k => return Err(Error::config(format!("unknown component {k:?}"))),
+            };
+            r.transpose().map_err(|e| Error::config(e.to_string()))
+        })
+    }
+
+    /// The component itself (a built handle), or None.
+    fn component(&self, kind: &str) -> Option<PyComponent> {
+        let t = self.get();
+        let part = match kind {
+            "normalizer" => Part::Normalizer(t.normalizer.clone()?),
+            "pre_tokenizer" => Part::PreTokenizer(t.pre_tokenizer.clone()?),
+            "model" => Part::Model(Box::new(t.model.clone())),
+            "post_processor" => Part::PostProcessor(t.post_processor.clone()?),
+            "decoder" => Part::Decoder(t.decoder.clone()?),
+            _ => return None,
+        };
+        Some(PyComponent { part })
+    }
+
+    fn normalize(&self, py: Python<'_>, sequence: String) -> PyResult<String> {
+        let t = self.get();
+        run(py, move || match &t.normalizer {
+            Some(n) => n.normalize_str(&sequence),
+            None => Ok(sequence),
+        })
+    }
+}
+
+fn ids_u32(py: Python<'_>, ids: Vec<i64>) -> PyResult<Vec<u32>> {
+    ids.into_iter()
+        .map(|i| {
+            u32::try_from(i).map_err(|_| input_error(py, format!("decode: id {i} is not a valid token id")))
+        })
+        .collect()
+}
+
+/// Threads used by batch calls.
+#[pyfunction]
+fn num_threads() -> usize {
+    crate::util::pool().current_num_threads()
+}
+
+#[pymodule(gil_used = false)]
+mod _core {
+    #[pymodule_export]
+    use super::num_threads;
+    #[pymodule_export]
+    use super::PyComponent;
+    #[pymodule_export]
+    use super::PyEncoding;
+    #[pymodule_export]
+    use super::PyTokenizer;
+
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        use pyo3::types::PyModuleMethods;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}
+
+#[allow(dead_code)]
+fn _unused(_: &Bound<'_, PyDict>) {}

@@ -1,0 +1,551 @@
+//! The pipeline: added tokens -> normalizer -> pre-tokenizer -> model ->
+//! post-processor (with truncation and padding), and the decoder back.
+//!
+//! A `Tokenizer` is an immutable value once built: batches share it across
+//! rayon workers and Python threads by reference; changing a component means
+//! building a new one (cheap clones of the parts that did not change).
+
+use crate::added_vocabulary::{AddedToken, AddedVocabulary};
+use crate::decoders::Decoder;
+use crate::encoding::{Encoding, PaddingDirection, TruncationDirection};
+use crate::error::{Error, Result};
+use crate::models::Model;
+use crate::normalized::{CharOffsets, PreTokenizedString};
+use crate::normalizers::Normalizer;
+use crate::post_processors_default as default_process;
+use crate::pre_tokenizers::PreTokenizer;
+use crate::processors::PostProcessor;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TruncationStrategy {
+    LongestFirst,
+    OnlyFirst,
+    OnlySecond,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TruncationParams {
+    #[serde(default = "right_t")]
+    pub direction: TruncationDirection,
+    pub max_length: usize,
+    #[serde(default = "longest_first")]
+    pub strategy: TruncationStrategy,
+    #[serde(default)]
+    pub stride: usize,
+}
+
+fn right_t() -> TruncationDirection {
+    TruncationDirection::Right
+}
+fn longest_first() -> TruncationStrategy {
+    TruncationStrategy::LongestFirst
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PaddingStrategy {
+    BatchLongest,
+    Fixed(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaddingParams {
+    #[serde(default = "batch_longest")]
+    pub strategy: PaddingStrategy,
+    #[serde(default = "right_p")]
+    pub direction: PaddingDirection,
+    #[serde(default)]
+    pub pad_to_multiple_of: Option<usize>,
+    #[serde(default)]
+    pub pad_id: u32,
+    #[serde(default)]
+    pub pad_type_id: u32,
+    #[serde(default = "pad_token")]
+    pub pad_token: String,
+}
+
+fn batch_longest() -> PaddingStrategy {
+    PaddingStrategy::BatchLongest
+}
+fn right_p() -> PaddingDirection {
+    PaddingDirection::Right
+}
+fn pad_token() -> String {
+    "[PAD]".into()
+}
+
+impl Default for PaddingParams {
+    fn default() -> Self {
+        PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            direction: PaddingDirection::Right,
+            pad_to_multiple_of: None,
+            pad_id: 0,
+            pad_type_id: 0,
+            pad_token: "[PAD]".into(),
+        }
+    }
+}
+
+/// One input sequence: raw text, or text already split into words.
+#[derive(Debug, Clone)]
+pub enum InputSequence<'a> {
+    Raw(std::borrow::Cow<'a, str>),
+    PreTokenized(Vec<std::borrow::Cow<'a, str>>),
+}
+
+impl<'a> From<&'a str> for InputSequence<'a> {
+    fn from(s: &'a str) -> Self {
+        InputSequence::Raw(s.into())
+    }
+}
+
+/// One encode input: a sequence or a pair.
+#[derive(Debug, Clone)]
+pub struct EncodeInput<'a> {
+    pub first: InputSequence<'a>,
+    pub second: Option<InputSequence<'a>>,
+}
+
+impl<'a> From<&'a str> for EncodeInput<'a> {
+    fn from(s: &'a str) -> Self {
+        EncodeInput {
+            first: s.into(),
+            second: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetType {
+    Byte,
+    Char,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokenizer {
+    pub normalizer: Option<Normalizer>,
+    pub pre_tokenizer: Option<PreTokenizer>,
+    pub model: Model,
+    pub post_processor: Option<PostProcessor>,
+    pub decoder: Option<Decoder>,
+    pub added_vocabulary: AddedVocabulary,
+    pub truncation: Option<TruncationParams>,
+    pub padding: Option<PaddingParams>,
+}
+
+/// tokenizer.json, as read.
+#[derive(Deserialize)]
+struct TokenizerSpec {
+    #[serde(default)]
+    #[allow(dead_code)]
+    version: Option<String>,
+    #[serde(default)]
+    truncation: Option<TruncationParams>,
+    #[serde(default)]
+    padding: Option<PaddingParams>,
+    #[serde(default)]
+    added_tokens: Vec<AddedTokenWithId>,
+    #[serde(default)]
+    normalizer: Option<Normalizer>,
+    #[serde(default)]
+    pre_tokenizer: Option<PreTokenizer>,
+    model: Model,
+    #[serde(default)]
+    post_processor: Option<PostProcessor>,
+    #[serde(default)]
+    decoder: Option<Decoder>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AddedTokenWithId {
+    id: u32,
+    #[serde(flatten)]
+    token: AddedToken,
+}
+
+impl Tokenizer {
+    pub fn new(model: Model) -> Self {
+        Tokenizer {
+            normalizer: None,
+            pre_tokenizer: None,
+            model,
+            post_processor: None,
+            decoder: None,
+            added_vocabulary: AddedVocabulary::default(),
+            truncation: None,
+            padding: None,
+        }
+    }
+
+    /// Parses a tokenizer.json document; `origin` names it in errors.
+    pub fn from_json_str(s: &str, origin: &str) -> Result<Self> {
+        let de = &mut serde_json::Deserializer::from_str(s);
+        let spec: TokenizerSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let location = if path.is_empty() || path == "." {
+                origin.to_owned()
+            } else {
+                format!("{origin}: field `{path}`")
+            };
+            Error::Parse {
+                location,
+                message: inner.to_string(),
+            }
+        })?;
+        let mut t = Tokenizer {
+            normalizer: spec.normalizer,
+            pre_tokenizer: spec.pre_tokenizer,
+            model: spec.model,
+            post_processor: spec.post_processor,
+            decoder: spec.decoder,
+            added_vocabulary: AddedVocabulary::default(),
+            truncation: spec.truncation,
+            padding: spec.padding,
+        };
+        let tokens: Vec<AddedToken> = spec.added_tokens.into_iter().map(|t| t.token).collect();
+        t.added_vocabulary
+            .add_tokens(&tokens, &t.model, t.normalizer.as_ref())
+            .map_err(|e| Error::Parse {
+                location: format!("{origin}: field `added_tokens`"),
+                message: e.to_string(),
+            })?;
+        Ok(t)
+    }
+
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_json_str(&text, &path.display().to_string())
+    }
+
+    pub fn to_value(&self) -> Result<Value> {
+        let added: Vec<Value> = self
+            .added_vocabulary
+            .ordered()
+            .into_iter()
+            .map(|(id, t)| {
+                json!({
+                    "id": id,
+                    "content": t.content,
+                    "single_word": t.single_word,
+                    "lstrip": t.lstrip,
+                    "rstrip": t.rstrip,
+                    "normalized": t.normalized,
+                    "special": t.special,
+                })
+            })
+            .collect();
+        let ser = |e: serde_json::Error| Error::config(format!("cannot serialize: {e}"));
+        Ok(json!({
+            "version": "1.0",
+            "truncation": serde_json::to_value(&self.truncation).map_err(ser)?,
+            "padding": serde_json::to_value(&self.padding).map_err(ser)?,
+            "added_tokens": added,
+            "normalizer": serde_json::to_value(&self.normalizer).map_err(ser)?,
+            "pre_tokenizer": serde_json::to_value(&self.pre_tokenizer).map_err(ser)?,
+            "post_processor": serde_json::to_value(&self.post_processor).map_err(ser)?,
+            "decoder": serde_json::to_value(&self.decoder).map_err(ser)?,
+            "model": self.model.to_value(),
+        }))
+    }
+
+    pub fn to_json_string(&self, pretty: bool) -> Result<String> {
+        let v = self.to_value()?;
+        let r = if pretty {
+            serde_json::to_string_pretty(&v)
+        } else {
+            serde_json::to_string(&v)
+        };
+        r.map_err(|e| Error::config(format!("cannot serialize: {e}")))
+    }
+
+    pub fn save(&self, path: impl AsRef<Path>, pretty: bool) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_json_string(pretty)?).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    // ---- vocabulary -------------------------------------------------------
+
+    pub fn token_to_id(&self, token: &str) -> Option<u32> {
+        self.added_vocabulary.token_to_id(token, &self.model)
+    }
+
+    pub fn id_to_token(&self, id: u32) -> Option<&str> {
+        self.added_vocabulary.id_to_token(id, &self.model)
+    }
+
+    pub fn get_vocab(&self, with_added_tokens: bool) -> std::collections::HashMap<String, u32> {
+        let mut v = self.model.get_vocab();
+        if with_added_tokens {
+            for (k, &i) in self.added_vocabulary.get_vocab() {
+                v.insert(k.clone(), i);
+            }
+        }
+        v
+    }
+
+    pub fn get_vocab_size(&self, with_added_tokens: bool) -> usize {
+        if with_added_tokens {
+            self.get_vocab(true).len()
+        } else {
+            self.model.get_vocab_size()
+        }
+    }
+
+    pub fn add_tokens(&mut self, tokens: &[AddedToken]) -> Result<usize> {
+        self.added_vocabulary
+            .add_tokens(tokens, &self.model, self.normalizer.as_ref())
+    }
+
+    /// Call after replacing the normalizer or the model.
+    pub fn refresh_added_tokens(&mut self) -> Result<()> {
+        self.added_vocabulary.refresh(&self.model, self.normalizer.as_ref())
+    }
+
+    // ---- encoding ---------------------------------------------------------
+
+    fn pretokenize(&self, s: &str) -> Result<PreTokenizedString> {
+        let mut pt = self
+            .added_vocabulary
+            .extract_and_normalize(self.normalizer.as_ref(), s)?;
+        if let Some(p) = &self.pre_tokenizer {
+            p.pre_tokenize(&mut pt)?;
+        }
+        Ok(pt)
+    }
+
+    /// Normalizes and pre-tokenizes, without the model (for inspection).
+    pub fn pre_tokenized(&self, s: &str) -> Result<PreTokenizedString> {
+        self.pretokenize(s)
+    }
+
+    fn encode_str(&self, s: &str, type_id: u32, word_idx: Option<u32>, offsets: OffsetType) -> Result<Encoding> {
+        let mut pt = self.pretokenize(s)?;
+        pt.tokenize(|n| self.model.tokenize(n.get()))?;
+        let conv = match offsets {
+            OffsetType::Char => Some(CharOffsets::new(s)),
+            OffsetType::Byte => None,
+        };
+        let n_tokens: usize = pt.splits.iter().map(|sp| sp.tokens.as_ref().map_or(0, Vec::len)).sum();
+        let mut e = Encoding::default();
+        e.ids.reserve(n_tokens);
+        for (i, sp) in pt.splits.into_iter().enumerate() {
+            let shift = sp.normalized.offsets_original().0;
+            let word = word_idx.or(Some(i as u32));
+            for tok in sp.tokens.unwrap_or_default() {
+                let mut o = sp
+                    .normalized
+                    .normalized_to_original(tok.offsets.0, tok.offsets.1)
+                    .map_or(tok.offsets, |(a, b)| (shift + a, shift + b));
+                if let Some(c) = &conv {
+                    o = c.convert(o).unwrap_or(o);
+                }
+                e.push(tok.id, tok.value, o, word, type_id);
+            }
+        }
+        Ok(e)
+    }
+
+    fn encode_sequence(&self, seq: &InputSequence, type_id: u32, offsets: OffsetType) -> Result<Encoding> {
+        match seq {
+            InputSequence::Raw(s) => self.encode_str(s, type_id, None, offsets),
+            InputSequence::PreTokenized(words) => {
+                let mut parts = Vec::with_capacity(words.len());
+                for (i, w) in words.iter().enumerate() {
+                    parts.push(self.encode_str(w, type_id, Some(i as u32), offsets)?);
+                }
+                Ok(Encoding::merge(parts, false))
+            }
+        }
+    }
+
+    /// Encodes one input (sequence or pair), with truncation, post-processing
+    /// and padding as configured.
+    pub fn encode(&self, input: &EncodeInput, add_special_tokens: bool, offsets: OffsetType) -> Result<Encoding> {
+        let e = self.encode_sequence(&input.first, 0, offsets)?;
+        let p = match &input.second {
+            Some(s) => Some(self.encode_sequence(s, 1, offsets)?),
+            None => None,
+        };
+        self.post_process(e, p, add_special_tokens)
+    }
+
+    /// The ids only, with the same pipeline.
+    pub fn encode_ids(&self, s: &str, add_special_tokens: bool) -> Result<Vec<u32>> {
+        Ok(self.encode(&s.into(), add_special_tokens, OffsetType::Byte)?.ids)
+    }
+
+    pub fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
+        self.post_processor
+            .as_ref()
+            .map_or(0, |p| p.added_tokens(is_pair))
+    }
+
+    pub fn post_process(&self, e: Encoding, p: Option<Encoding>, add_special_tokens: bool) -> Result<Encoding> {
+        let (e, p) = match &self.truncation {
+            Some(t) => {
+                let n = if add_special_tokens {
+                    self.num_special_tokens_to_add(p.is_some())
+                } else {
+                    0
+                };
+                let mut params = t.clone();
+                params.max_length = t.max_length.checked_sub(n).ok_or_else(|| {
+                    Error::input(format!(
+                        "truncation: max_length {} leaves no room for the {n} special tokens",
+                        t.max_length
+                    ))
+                })?;
+                truncate_encodings(e, p, &params)?
+            }
+            None => (e, p),
+        };
+        let mut out = match &self.post_processor {
+            Some(pp) => pp.process(e, p, add_special_tokens)?,
+            None => default_process(e, p),
+        };
+        if let Some(params) = &self.padding {
+            pad_encodings(std::slice::from_mut(&mut out), params);
+        }
+        Ok(out)
+    }
+
+    pub fn encode_batch(&self, inputs: &[EncodeInput], add_special_tokens: bool, offsets: OffsetType) -> Result<Vec<Encoding>> {
+        let mut out: Vec<Encoding> = crate::util::pool().install(|| {
+            inputs
+                .par_iter()
+                .map(|i| self.encode(i, add_special_tokens, offsets))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        if let Some(params) = &self.padding {
+            pad_encodings(&mut out, params);
+        }
+        Ok(out)
+    }
+
+    // ---- decoding ---------------------------------------------------------
+
+    pub fn decode(&self, ids: &[u32], skip_special_tokens: bool) -> Result<String> {
+        let mut tokens = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let t = self
+                .added_vocabulary
+                .simple_id_to_token(id)
+                .or_else(|| self.model.id_to_token(id))
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "decode: id {id} is not in the vocabulary (size {})",
+                        self.get_vocab_size(true)
+                    ))
+                })?;
+            if skip_special_tokens && self.added_vocabulary.is_special_token(t) {
+                continue;
+            }
+            tokens.push(t.to_owned());
+        }
+        match &self.decoder {
+            Some(d) => d.decode(tokens),
+            None => Ok(tokens.join(" ")),
+        }
+    }
+
+    pub fn decode_batch(&self, seqs: &[Vec<u32>], skip_special_tokens: bool) -> Result<Vec<String>> {
+        crate::util::pool().install(|| {
+            seqs.par_iter()
+                .map(|ids| self.decode(ids, skip_special_tokens))
+                .collect()
+        })
+    }
+}
+
+pub fn truncate_encodings(
+    mut e: Encoding,
+    mut p: Option<Encoding>,
+    params: &TruncationParams,
+) -> Result<(Encoding, Option<Encoding>)> {
+    if params.max_length == 0 {
+        e.truncate(0, params.stride, params.direction)?;
+        if let Some(p) = p.as_mut() {
+            p.truncate(0, params.stride, params.direction)?;
+        }
+        return Ok((e, p));
+    }
+    let total = e.len() + p.as_ref().map_or(0, Encoding::len);
+    if total <= params.max_length {
+        return Ok((e, p));
+    }
+    let to_remove = total - params.max_length;
+    match params.strategy {
+        TruncationStrategy::LongestFirst => match p.as_mut() {
+            Some(pe) => {
+                let (mut n1, mut n2) = (e.len(), pe.len());
+                let swap = n1 > n2;
+                if swap {
+                    std::mem::swap(&mut n1, &mut n2);
+                }
+                if n1 > params.max_length {
+                    n2 = n1;
+                } else {
+                    n2 = n1.max(params.max_length - n1);
+                }
+                if n1 + n2 > params.max_length {
+                    n1 = params.max_length / 2;
+                    n2 = n1 + params.max_length % 2;
+                }
+                if swap {
+                    std::mem::swap(&mut n1, &mut n2);
+                }
+                e.truncate(n1, params.stride, params.direction)?;
+                pe.truncate(n2, params.stride, params.direction)?;
+            }
+            None => e.truncate(total - to_remove, params.stride, params.direction)?,
+        },
+        TruncationStrategy::OnlyFirst | TruncationStrategy::OnlySecond => {
+            let target = if params.strategy == TruncationStrategy::OnlyFirst {
+                &mut e
+            } else {
+                p.as_mut().ok_or_else(|| {
+                    Error::input("truncation: strategy only_second needs a pair of sequences")
+                })?
+            };
+            let n = target.len();
+            if n > to_remove {
+                target.truncate(n - to_remove, params.stride, params.direction)?;
+            } else {
+                return Err(Error::input(
+                    "truncation: the sequence to truncate is too short to respect max_length",
+                ));
+            }
+        }
+    }
+    Ok((e, p))
+}
+
+pub fn pad_encodings(encs: &mut [Encoding], params: &PaddingParams) {
+    if encs.is_empty() {
+        return;
+    }
+    let mut len = match params.strategy {
+        PaddingStrategy::Fixed(n) => n,
+        PaddingStrategy::BatchLongest => encs.iter().map(Encoding::len).max().unwrap_or(0),
+    };
+    if let Some(m) = params.pad_to_multiple_of {
+        if m > 0 && len % m > 0 {
+            len += m - len % m;
+        }
+    }
+    for e in encs {
+        e.pad(len, params.pad_id, params.pad_type_id, &params.pad_token, params.direction);
+    }
+}

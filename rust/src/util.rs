@@ -1,0 +1,84 @@
+//! Small shared helpers: the fork-safe thread pool and a tiny RNG for BPE
+//! dropout.
+
+use std::cell::Cell;
+use std::sync::{Arc, Mutex};
+
+/// The rayon pool used for batches. It is created lazily and re-created in a
+/// forked child (whose copy of the parent's pool has no threads behind it and
+/// would deadlock), detected by a change of process id.
+pub fn pool() -> Arc<rayon::ThreadPool> {
+    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    let pid = std::process::id();
+    let mut guard = match POOL.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    if let Some((p, pool)) = guard.as_ref() {
+        if *p == pid {
+            return pool.clone();
+        }
+        // Forked: the parent's pool cannot be used nor safely dropped here.
+        if let Some((_, old)) = guard.take() {
+            std::mem::forget(old);
+        }
+    }
+    let threads = num_threads();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("fasttok-{i}"))
+        .build()
+        .map(Arc::new)
+        .unwrap_or_else(|_| {
+            // Could not spawn threads: fall back to running on the caller.
+            Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .use_current_thread()
+                    .build()
+                    .unwrap_or_else(|e| panic!("cannot build a thread pool: {e}")),
+            )
+        });
+    *guard = Some((pid, pool.clone()));
+    pool
+}
+
+/// `FASTTOK_NUM_THREADS`, else `RAYON_NUM_THREADS`, else all cores.
+/// `TOKENIZERS_PARALLELISM=false` (as in `tokenizers`) means one thread.
+pub fn num_threads() -> usize {
+    let from_env = |k: &str| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+    };
+    if let Some(n) = from_env("FASTTOK_NUM_THREADS").or_else(|| from_env("RAYON_NUM_THREADS")) {
+        return n;
+    }
+    if let Ok(v) = std::env::var("TOKENIZERS_PARALLELISM") {
+        if matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "off" | "no") {
+            return 1;
+        }
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A uniform float in [0, 1), from a per-thread xorshift generator.
+pub fn random_f32() -> f32 {
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0x9E37_79B9_7F4A_7C15, |d| d.as_nanos() as u64);
+            (t ^ (std::process::id() as u64).rotate_left(32)) | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 40) as f32 / (1u64 << 24) as f32
+    })
+}
