@@ -139,16 +139,24 @@ impl Precompiled {
         std::str::from_utf8(&rest[..end]).ok()
     }
 
+    /// Appends `new` in place of `old`: chars replace one for one, extra new
+    /// chars are insertions, and a shorter `new` folds the removed chars into
+    /// its last char.
     fn push_replacement(t: &mut Vec<(char, isize)>, old: &str, new: &str) {
         let old_count = old.chars().count() as isize;
         let new_count = new.chars().count() as isize;
-        for (i, c) in new.chars().enumerate() {
-            let change = if i == 0 {
-                new_count - old_count
-            } else {
-                i as isize
-            };
-            t.push((c, change));
+        let first = t.len();
+        t.extend(new.chars().map(|c| (c, 0)));
+        let diff = new_count - old_count;
+        if diff > 0 {
+            let n = t.len();
+            for x in t[(n - diff as usize).max(first)..].iter_mut() {
+                x.1 = 1;
+            }
+        } else if diff < 0 {
+            if let Some(last) = t.last_mut() {
+                last.1 += diff;
+            }
         }
     }
 

@@ -11,9 +11,8 @@ pub use split::Split;
 
 use crate::error::Result;
 use crate::normalized::{PreTokenizedString, SplitDelimiterBehavior};
-use crate::pattern::{CharPredicate, Invert, Regex};
+use crate::pattern::CharPredicate;
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
 use unicode_categories::UnicodeCategories;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,12 +61,60 @@ pub fn is_bert_punc(c: char) -> bool {
     c.is_ascii_punctuation() || c.is_punctuation()
 }
 
-fn whitespace_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| match Regex::new(r"\w+|[^\w\s]+") {
-        Ok(r) => r,
-        Err(e) => unreachable!("fixed pattern: {e}"),
-    })
+/// `\w` as the `regex` crate defines it (which `tokenizers`' `Whitespace`
+/// uses): Alphabetic, marks, decimal digits, connector punctuation and the
+/// join controls (so a ZWJ inside an emoji sequence is a word char).
+pub fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    c.is_alphabetic()
+        || c.is_mark()
+        || c.is_number_decimal_digit()
+        || c.is_punctuation_connector()
+        || c == '\u{200C}'
+        || c == '\u{200D}'
+}
+
+/// `\w+|[^\w\s]+`: runs of word chars and runs of other non-space chars.
+struct WordRuns;
+
+impl crate::pattern::Pattern for WordRuns {
+    fn find_matches(&self, inside: &str) -> Result<Vec<((usize, usize), bool)>> {
+        #[derive(PartialEq, Clone, Copy)]
+        enum K {
+            Word,
+            Space,
+            Other,
+        }
+        let kind = |c: char| {
+            if c.is_whitespace() {
+                K::Space
+            } else if is_word_char(c) {
+                K::Word
+            } else {
+                K::Other
+            }
+        };
+        let mut out = Vec::new();
+        let mut run: Option<(usize, K)> = None;
+        for (i, c) in inside.char_indices() {
+            let k = kind(c);
+            match run {
+                Some((_, rk)) if rk == k => {}
+                Some((s, rk)) => {
+                    out.push(((s, i), rk == K::Space));
+                    run = Some((i, k));
+                }
+                None => run = Some((i, k)),
+            }
+        }
+        match run {
+            Some((s, rk)) => out.push(((s, inside.len()), rk == K::Space)),
+            None => out.push(((0, 0), false)),
+        }
+        Ok(out)
+    }
 }
 
 impl PreTokenizer {
@@ -76,7 +123,7 @@ impl PreTokenizer {
         match self {
             PreTokenizer::ByteLevel(b) => b.pre_tokenize(pt),
             PreTokenizer::Whitespace => pt.split_plain(|_, n| {
-                n.split(&Invert(whitespace_regex()), Removed)
+                n.split(&WordRuns, Removed)
             }),
             PreTokenizer::WhitespaceSplit => {
                 pt.split_plain(|_, n| n.split(&CharPredicate(char::is_whitespace), Removed))

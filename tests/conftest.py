@@ -1,0 +1,110 @@
+"""Shared fixtures: where the real data is, and the reference tokenizers.
+
+Real vocabularies and corpora come from ``FASTTOK_DATA`` (default: the
+``shared/data`` folder beside the checkout, then the project's own
+``data/``). Suites that need files which are absent skip cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import random
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dirs() -> List[Path]:
+    dirs = []
+    env = os.environ.get("FASTTOK_DATA")
+    if env:
+        dirs.append(Path(env))
+    dirs.append(ROOT.parent / "shared" / "data")
+    dirs.append(ROOT / "data")
+    return [d for d in dirs if d.is_dir()]
+
+
+def find_data(rel: str) -> Optional[Path]:
+    for d in data_dirs():
+        p = d / rel
+        if p.exists():
+            return p
+    return None
+
+
+TOKENIZER_FILES = {
+    "bert-base-uncased": "vocab/bert-base-uncased/tokenizer.json",
+    "roberta": "vocab/roberta/tokenizer.json",
+    "cl100k": "vocab/cl100k/tokenizer.json",
+    "o200k": "vocab/o200k/tokenizer.json",
+    "llama3": "vocab/llama3/tokenizer.json",
+    "llama2": "vocab/llama2/tokenizer.json",
+    "mistral-7b": "vocab/mistral-7b/tokenizer.json",
+    "claude-legacy": "vocab/claude-legacy/tokenizer.json",
+    "pegasus-unigram": "vocab/pegasus-unigram/tokenizer.json",
+    "hf-wiki-bert": "vocab/hf-wiki/bert-wiki.json",
+    "hf-wiki-bpe": "vocab/hf-wiki/tokenizer-wiki.json",
+}
+
+
+@lru_cache(maxsize=None)
+def gpt2_tokenizer_json() -> Optional[str]:
+    """GPT-2's tokenizer.json, built by `tokenizers` from the raw encoder.json
+    and vocab.bpe (the way its own GPT-2 conversion does)."""
+    enc = find_data("vocab/gpt2/encoder.json")
+    bpe = find_data("vocab/gpt2/vocab.bpe")
+    if enc is None or bpe is None:
+        return None
+    import tokenizers
+    from tokenizers import decoders, models, pre_tokenizers, processors
+
+    vocab = json.loads(enc.read_text(encoding="utf-8"))
+    merges = []
+    for line in bpe.read_text(encoding="utf-8").splitlines()[1:]:
+        if line.strip():
+            a, b = line.split(" ")
+            merges.append((a, b))
+    tok = tokenizers.Tokenizer(models.BPE(vocab, merges))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=True)
+    tok.add_special_tokens(["<|endoftext|>"])
+    return tok.to_str()
+
+
+def tokenizer_sources() -> Dict[str, str]:
+    """name -> tokenizer.json text, for every one available here."""
+    out = {}
+    for name, rel in TOKENIZER_FILES.items():
+        p = find_data(rel)
+        if p is not None:
+            out[name] = p.read_text(encoding="utf-8")
+    g = gpt2_tokenizer_json()
+    if g is not None:
+        out["gpt2"] = g
+    return out
+
+
+@lru_cache(maxsize=None)
+def corpus_docs(name: str, n_docs: int = 300, seed: int = 0, max_chars: int = 3000) -> List[str]:
+    """A reproducible sample of documents from a shared corpus (first 8 MB)."""
+    p = find_data(f"corpus/{name}.txt.xz")
+    if p is None:
+        return []
+    with lzma.open(p, "rt", encoding="utf-8", errors="replace") as f:
+        text = f.read(8_000_000)
+    docs = [d for d in text.split("\n\n") if d.strip()]
+    rng = random.Random(seed)
+    picked = rng.sample(docs, min(n_docs, len(docs)))
+    return [d[:max_chars] for d in picked]
+
+
+@pytest.fixture(scope="session")
+def sources() -> Dict[str, str]:
+    return tokenizer_sources()
