@@ -60,14 +60,18 @@ impl Encoding {
         }
     }
 
+    /// Marks every token as belonging to sequence `id` (overflowing parts
+    /// keep theirs, as in `tokenizers`).
     pub fn set_sequence_id(&mut self, id: usize) {
         self.sequence_ranges.insert(id, 0..self.len());
     }
 
+    /// The sequence of each token; without recorded ranges, every token
+    /// (padding included) belongs to sequence 0, as in `tokenizers`.
     pub fn sequence_ids(&self) -> Vec<Option<usize>> {
         let mut out = vec![None; self.len()];
-        for (&seq, r) in &self.sequence_ranges {
-            for slot in out.get_mut(r.clone()).into_iter().flatten() {
+        for seq in 0..self.n_sequences() {
+            for slot in out.get_mut(self.sequence_range(seq)).into_iter().flatten() {
                 *slot = Some(seq);
             }
         }

@@ -31,13 +31,12 @@ pub use tokenizer::{EncodeInput, InputSequence, OffsetType, Tokenizer};
 pub(crate) fn post_processors_default(e: Encoding, p: Option<Encoding>) -> Encoding {
     match p {
         None => e,
-        Some(p) => {
-            let mut out = Encoding::default();
-            for (i, mut x) in [e, p].into_iter().enumerate() {
-                x.set_sequence_id(i);
-                out.merge_with(x, false);
-            }
-            out
+        Some(mut p) => {
+            let mut e = e;
+            e.set_sequence_id(0);
+            p.set_sequence_id(1);
+            e.merge_with(p, false);
+            e
         }
     }
 }

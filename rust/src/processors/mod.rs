@@ -126,6 +126,9 @@ impl PostProcessor {
                 }
                 for (i, e) in encs.iter_mut().enumerate() {
                     e.set_sequence_id(i);
+                    for o in &mut e.overflowing {
+                        o.set_sequence_id(i);
+                    }
                 }
                 Ok(encs)
             }
@@ -139,6 +142,13 @@ impl PostProcessor {
                 if r.trim_offsets {
                     for e in encs.iter_mut() {
                         trim_byte_level_offsets(e, r.add_prefix_space);
+                    }
+                }
+                // RoBERTa has no segment embeddings: every type id is 0.
+                for e in encs.iter_mut() {
+                    e.type_ids.iter_mut().for_each(|t| *t = 0);
+                    for o in &mut e.overflowing {
+                        o.type_ids.iter_mut().for_each(|t| *t = 0);
                     }
                 }
                 if !add_special_tokens {

@@ -159,8 +159,14 @@ impl TemplateProcessing {
                     let e = encs
                         .get_mut(i)
                         .ok_or_else(|| Error::input("TemplateProcessing: the single template uses $B"))?;
+                    // The overflowing parts get the sequence id but keep their
+                    // type ids; merging the pieces then combines them as
+                    // `tokenizers` does.
                     e.type_ids = vec![*type_id; e.len()];
                     e.set_sequence_id(i);
+                    for o in &mut e.overflowing {
+                        o.set_sequence_id(i);
+                    }
                     out.push(e.clone());
                 }
                 Piece::SpecialToken { id, type_id } => {
