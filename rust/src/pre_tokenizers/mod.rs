@@ -61,19 +61,15 @@ pub fn is_bert_punc(c: char) -> bool {
     c.is_ascii_punctuation() || c.is_punctuation()
 }
 
-/// `\w` as the `regex` crate defines it (which `tokenizers`' `Whitespace`
-/// uses): Alphabetic, marks, decimal digits, connector punctuation and the
-/// join controls (so a ZWJ inside an emoji sequence is a word char).
+/// `\w` exactly as the `regex` crate (which `tokenizers`' `Whitespace` uses)
+/// defines it, from the same Unicode tables: Alphabetic, marks, decimal
+/// digits, connector punctuation and the join controls (so a ZWJ inside an
+/// emoji sequence is a word char).
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
-    c.is_alphabetic()
-        || c.is_mark()
-        || c.is_number_decimal_digit()
-        || c.is_punctuation_connector()
-        || c == '\u{200C}'
-        || c == '\u{200D}'
+    regex_syntax::is_word_character(c)
 }
 
 /// `\w+|[^\w\s]+`: runs of word chars and runs of other non-space chars.

@@ -1,0 +1,148 @@
+"""Hypothesis-generated text through fasttok and `tokenizers`: ids, tokens,
+offsets and decode must agree on any Unicode input, and fasttok's own
+invariants (batch == one by one, decode round trip) must hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import tokenizer_sources
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fasttok
+
+tokenizers = pytest.importorskip("tokenizers")
+
+SOURCES = tokenizer_sources()
+
+SPECIALS = ["[CLS]", "[SEP]", "[MASK]", "<s>", "</s>", "<unk>", "<|endoftext|>", "<|eot_id|>", "<pad>"]
+
+# Pieces that stress normalizers and splitters.
+PIECES = st.sampled_from(
+    [
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\u00a0",
+        "\u3000",
+        "\u200b",
+        "\u200d",
+        "\u0301",
+        "\u0308",
+        "👨‍👩‍👧",
+        "🏳️‍🌈",
+        "👍🏽",
+        "ﬁ",
+        "Å",
+        "İ",
+        "ß",
+        "’s",
+        "'ll",
+        "\u0000",
+        "\u007f",
+        "\ufffd",
+        "▁",
+        "Ġ",
+        "##",
+        "...",
+        "123",
+        "٣",
+        "中",
+        "ア",
+        "한",
+    ]
+    + SPECIALS
+)
+
+TEXT = st.lists(
+    st.one_of(
+        st.text(
+            alphabet=st.characters(blacklist_categories=["Cs"]),
+            max_size=12,
+        ),
+        PIECES,
+        st.text(alphabet=" \t\n", min_size=1, max_size=6),
+    ),
+    max_size=12,
+).map("".join)
+
+FIELDS = ["ids", "tokens", "offsets", "type_ids", "attention_mask", "special_tokens_mask", "word_ids", "sequence_ids"]
+
+_cache: dict = {}
+
+
+def pair_of(name: str) -> Any:
+    if name not in _cache:
+        src = SOURCES[name]
+        hf = tokenizers.Tokenizer.from_str(src)
+        ft = fasttok.Tokenizer.from_str(src)
+        for t in (hf, ft):
+            t.no_padding()
+            t.no_truncation()
+        _cache[name] = (hf, ft)
+    return _cache[name]
+
+
+def check(name: str, text: str, pair: str = "") -> None:
+    hf, ft = pair_of(name)
+    args = (text, pair) if pair else (text,)
+    a = hf.encode(*args)
+    b = ft.encode(*args)
+    for field in FIELDS:
+        assert getattr(a, field) == getattr(b, field), (name, field, text, pair)
+    for skip in (True, False):
+        assert hf.decode(a.ids, skip_special_tokens=skip) == ft.decode(a.ids, skip_special_tokens=skip), (name, text)
+
+
+SETTINGS = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+@SETTINGS
+@given(text=TEXT)
+def test_matches_tokenizers(name: str, text: str) -> None:
+    check(name, text)
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=TEXT, pair=TEXT)
+def test_pairs_match_tokenizers(name: str, text: str, pair: str) -> None:
+    check(name, text, pair)
+
+
+@pytest.mark.parametrize("name", ["gpt2", "bert-base-uncased"])
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(TEXT, max_size=8))
+def test_batch_equals_one_by_one(name: str, texts: list) -> None:
+    _, ft = pair_of(name)
+    batch = ft.encode_batch(texts)
+    for t, e in zip(texts, batch):
+        one = ft.encode(t)
+        assert (e.ids, e.offsets, e.tokens) == (one.ids, one.offsets, one.tokens)
+    flat, starts = ft.encode_batch_ids(texts)
+    assert len(starts) == len(texts) + 1
+    for i, e in enumerate(batch):
+        assert list(flat[starts[i] : starts[i + 1]]) == e.ids
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=TEXT)
+def test_byte_level_round_trip(text: str) -> None:
+    """A byte-level BPE loses nothing: decode(encode(x)) == x."""
+    _, ft = pair_of("gpt2")
+    assert ft.decode(ft.encode(text).ids, skip_special_tokens=False) == text
+
+
+def test_lone_surrogate_is_a_clear_error() -> None:
+    _, ft = pair_of("gpt2")
+    with pytest.raises(fasttok.InputError, match="surrogate"):
+        ft.encode("abc\ud800def")
+    with pytest.raises(fasttok.InputError, match="surrogate"):
+        ft.encode_batch(["ok", "\udfff"])
