@@ -11,7 +11,7 @@ import json
 import lzma
 import os
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -53,7 +53,7 @@ TOKENIZER_FILES = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def gpt2_tokenizer_json() -> Optional[str]:
     """GPT-2's tokenizer.json, built by `tokenizers` from the raw encoder.json
     and vocab.bpe (the way its own GPT-2 conversion does)."""
@@ -91,7 +91,7 @@ def tokenizer_sources() -> Dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def corpus_docs(name: str, n_docs: int = 300, seed: int = 0, max_chars: int = 3000) -> List[str]:
     """A reproducible sample of documents from a shared corpus (first 8 MB)."""
     p = find_data(f"corpus/{name}.txt.xz")

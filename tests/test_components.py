@@ -8,10 +8,11 @@ import pickle
 from typing import Any, Callable, List
 
 import pytest
-from conftest import find_data
 
 import fasttok
 from fasttok import decoders, models, normalizers, pre_tokenizers, processors
+
+from conftest import find_data
 
 tokenizers = pytest.importorskip("tokenizers")
 hf_n = tokenizers.normalizers
@@ -239,7 +240,12 @@ def test_added_tokens_options() -> None:
         assert t.add_tokens(["a"]) == 1
     for s in ["new a word", "awordb a word", "x   <l>   y", "<s>a<m>b", "newnew", "A <S>"]:
         x, y = a.encode(s), b.encode(s)
-        assert (x.ids, x.tokens, x.offsets, x.special_tokens_mask) == (y.ids, y.tokens, y.offsets, y.special_tokens_mask)
+        assert (x.ids, x.tokens, x.offsets, x.special_tokens_mask) == (
+            y.ids,
+            y.tokens,
+            y.offsets,
+            y.special_tokens_mask,
+        )
         assert a.decode(x.ids) == b.decode(x.ids)
         assert a.decode(x.ids, skip_special_tokens=False) == b.decode(x.ids, skip_special_tokens=False)
     assert a.get_vocab() == b.get_vocab()

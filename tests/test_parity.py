@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, List
 
 import pytest
-from conftest import corpus_docs, tokenizer_sources
 
 import fasttok
+
+from conftest import corpus_docs, tokenizer_sources
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -151,9 +152,9 @@ def test_truncation_and_padding(named: str, direction: str, strategy: str) -> No
     pairs = list(zip(ts[::2], ts[1::2]))
     if strategy != "only_second":
         for text in ts:
-            same_or_both_fail(lambda t: t.encode(text), hf, ft, f"{named} {strategy} {direction} single")
+            same_or_both_fail(lambda t, text=text: t.encode(text), hf, ft, f"{named} {strategy} {direction} single")
     for x, y in pairs:
-        same_or_both_fail(lambda t: t.encode(x, y), hf, ft, f"{named} {strategy} {direction} pair")
+        same_or_both_fail(lambda t, x=x, y=y: t.encode(x, y), hf, ft, f"{named} {strategy} {direction} pair")
 
 
 def same_or_both_fail(call: Any, hf: Any, ft: Any, context: str) -> None:

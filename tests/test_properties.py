@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import tokenizer_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fasttok
+
+from conftest import tokenizer_sources
 
 tokenizers = pytest.importorskip("tokenizers")
 

@@ -11,8 +11,7 @@ import json
 import os
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from fasttok import _core
-from fasttok import decoders, models, normalizers, pre_tokenizers, processors
+from fasttok import _core, decoders, models, normalizers, pre_tokenizers, processors
 from fasttok._component import Regex
 from fasttok.errors import ConfigError, FasttokError, FileError, FileNotFound, InputError
 
@@ -107,7 +106,7 @@ class Tokenizer:
         self._t = _core.Tokenizer(model._core)
 
     @classmethod
-    def _wrap(cls, core: Any) -> "Tokenizer":
+    def _wrap(cls, core: Any) -> Tokenizer:
         obj = cls.__new__(cls)
         obj._t = core
         return obj
@@ -115,17 +114,17 @@ class Tokenizer:
     # ---- loading and saving -------------------------------------------------
 
     @classmethod
-    def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "Tokenizer":
+    def from_file(cls, path: Union[str, os.PathLike[str]]) -> Tokenizer:
         """Loads a tokenizer.json file."""
         return cls._wrap(_core.Tokenizer.from_file(os.fspath(path)))
 
     @classmethod
-    def from_str(cls, json_str: str) -> "Tokenizer":
+    def from_str(cls, json_str: str) -> Tokenizer:
         """Loads a tokenizer from the text of a tokenizer.json."""
         return cls._wrap(_core.Tokenizer.from_str(json_str))
 
     @classmethod
-    def from_buffer(cls, buffer: bytes) -> "Tokenizer":
+    def from_buffer(cls, buffer: bytes) -> Tokenizer:
         try:
             text = bytes(buffer).decode("utf-8")
         except UnicodeDecodeError as e:
@@ -133,7 +132,7 @@ class Tokenizer:
         return cls._wrap(_core.Tokenizer.from_str(text, "<buffer>"))
 
     @classmethod
-    def from_pretrained(cls, identifier: str, revision: str = "main", token: Optional[str] = None) -> "Tokenizer":
+    def from_pretrained(cls, identifier: str, revision: str = "main", token: Optional[str] = None) -> Tokenizer:
         """Loads ``identifier`` if it is a local directory or file; fasttok does
         not download from a model hub."""
         path = identifier
@@ -149,7 +148,7 @@ class Tokenizer:
     def to_str(self, pretty: bool = False) -> str:
         return str(self._t.to_str(pretty))
 
-    def save(self, path: Union[str, "os.PathLike[str]"], pretty: bool = True) -> None:
+    def save(self, path: Union[str, os.PathLike[str]], pretty: bool = True) -> None:
         self._t.save(os.fspath(path), pretty)
 
     def __getstate__(self) -> str:
@@ -158,14 +157,14 @@ class Tokenizer:
     def __setstate__(self, state: str) -> None:
         self._t = _core.Tokenizer.from_str(state)
 
-    def __copy__(self) -> "Tokenizer":
+    def __copy__(self) -> Tokenizer:
         return Tokenizer.from_str(self.to_str())
 
-    def __deepcopy__(self, memo: Dict[int, Any]) -> "Tokenizer":
+    def __deepcopy__(self, memo: Dict[int, Any]) -> Tokenizer:
         return self.__copy__()
 
     def __repr__(self) -> str:
-        return f"Tokenizer(vocab_size={self.get_vocab_size()}, model={self._t.component('model').to_json()[:0] or self.model!r})"
+        return f"Tokenizer(vocab_size={self.get_vocab_size()}, model={self.model!r})"
 
     # ---- encoding -------------------------------------------------------------
 

@@ -35,7 +35,7 @@ class Component:
     """Base of every component class."""
 
     _kind: ClassVar[str] = ""
-    _registry: ClassVar[Dict[str, Type["Component"]]] = {}
+    _registry: ClassVar[Dict[str, Type[Component]]] = {}
     _spec: Dict[str, Any]
     _core: Any
 
@@ -47,7 +47,7 @@ class Component:
         object.__setattr__(self, "_core", core)
 
     @classmethod
-    def _wrap(cls, spec: Dict[str, Any], core: Any = None) -> "Component":
+    def _wrap(cls, spec: Dict[str, Any], core: Any = None) -> Component:
         """Builds the Python object of the right subclass for a spec."""
         sub = cls._registry.get(f"{cls._kind}:{spec.get('type')}", cls)
         obj = sub.__new__(sub)
@@ -69,9 +69,7 @@ class Component:
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(
-            f"{type(self).__name__} is immutable: build a new one and assign it to the tokenizer"
-        )
+        raise AttributeError(f"{type(self).__name__} is immutable: build a new one and assign it to the tokenizer")
 
     def __getstate__(self) -> Dict[str, Any]:
         return self._spec

@@ -101,7 +101,7 @@ class BPE(Model):
         return v, m
 
     @classmethod
-    def from_file(cls, vocab: str, merges: str, **kwargs: Any) -> "BPE":
+    def from_file(cls, vocab: str, merges: str, **kwargs: Any) -> BPE:
         v, m = cls.read_file(vocab, merges)
         return cls(v, m, **kwargs)
 
@@ -134,7 +134,7 @@ class WordPiece(Model):
         return out
 
     @classmethod
-    def from_file(cls, vocab: str, **kwargs: Any) -> "WordPiece":
+    def from_file(cls, vocab: str, **kwargs: Any) -> WordPiece:
         return cls(cls.read_file(vocab), **kwargs)
 
 
@@ -147,7 +147,7 @@ class WordLevel(Model):
         return _read_vocab_json(vocab)
 
     @classmethod
-    def from_file(cls, vocab: str, unk_token: Optional[str] = None) -> "WordLevel":
+    def from_file(cls, vocab: str, unk_token: Optional[str] = None) -> WordLevel:
         return cls(cls.read_file(vocab), unk_token)
 
 

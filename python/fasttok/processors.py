@@ -42,7 +42,12 @@ class RobertaProcessing(PostProcessor):
 class ByteLevel(PostProcessor):
     def __init__(self, trim_offsets: bool = True, add_prefix_space: bool = True, use_regex: bool = True) -> None:
         super().__init__(
-            {"type": "ByteLevel", "add_prefix_space": add_prefix_space, "trim_offsets": trim_offsets, "use_regex": use_regex}
+            {
+                "type": "ByteLevel",
+                "add_prefix_space": add_prefix_space,
+                "trim_offsets": trim_offsets,
+                "use_regex": use_regex,
+            }
         )
 
 
@@ -84,9 +89,7 @@ class TemplateProcessing(PostProcessor):
                 specials[tok] = {"id": tok, "ids": [tid], "tokens": [tok]}
         single_t = _template(single if single is not None else "$0")
         pair_t = _template(pair if pair is not None else "$A:0 $B:1")
-        super().__init__(
-            {"type": "TemplateProcessing", "single": single_t, "pair": pair_t, "special_tokens": specials}
-        )
+        super().__init__({"type": "TemplateProcessing", "single": single_t, "pair": pair_t, "special_tokens": specials})
 
 
 class Sequence(PostProcessor):

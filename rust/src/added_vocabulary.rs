@@ -96,7 +96,10 @@ impl AddedVocabulary {
     }
 
     pub fn token_to_id(&self, token: &str, model: &Model) -> Option<u32> {
-        self.map.get(token).copied().or_else(|| model.token_to_id(token))
+        self.map
+            .get(token)
+            .copied()
+            .or_else(|| model.token_to_id(token))
     }
 
     pub fn id_to_token<'a>(&'a self, id: u32, model: &'a Model) -> Option<&'a str> {
@@ -125,7 +128,12 @@ impl AddedVocabulary {
 
     /// Adds tokens the way `tokenizers` does: a token already in the model's
     /// vocabulary keeps its id; a new one gets the next free id.
-    pub fn add_tokens(&mut self, tokens: &[AddedToken], model: &Model, normalizer: Option<&Normalizer>) -> Result<usize> {
+    pub fn add_tokens(
+        &mut self,
+        tokens: &[AddedToken],
+        model: &Model,
+        normalizer: Option<&Normalizer>,
+    ) -> Result<usize> {
         for t in tokens {
             if t.special && !t.content.is_empty() && !self.special_set.contains(&t.content) {
                 self.special.push(t.clone());
@@ -213,8 +221,10 @@ impl AddedVocabulary {
                 continue;
             }
             if tok.single_word {
-                let start_space = start == 0 || !s[..start].chars().next_back().is_some_and(is_word_char);
-                let stop_space = stop == s.len() || !s[stop..].chars().next().is_some_and(is_word_char);
+                let start_space =
+                    start == 0 || !s[..start].chars().next_back().is_some_and(is_word_char);
+                let stop_space =
+                    stop == s.len() || !s[stop..].chars().next().is_some_and(is_word_char);
                 if !start_space || !stop_space {
                     continue;
                 }
@@ -251,7 +261,11 @@ impl AddedVocabulary {
         out
     }
 
-    fn split_with(&self, n: NormalizedString, m: &Matcher) -> Vec<(NormalizedString, Option<Vec<Token>>)> {
+    fn split_with(
+        &self,
+        n: NormalizedString,
+        m: &Matcher,
+    ) -> Vec<(NormalizedString, Option<Vec<Token>>)> {
         if m.ac.is_none() {
             return vec![(n, None)];
         }
@@ -272,7 +286,11 @@ impl AddedVocabulary {
     }
 
     /// Splits out the added tokens and normalizes the rest.
-    pub fn extract_and_normalize(&self, normalizer: Option<&Normalizer>, s: &str) -> Result<PreTokenizedString> {
+    pub fn extract_and_normalize(
+        &self,
+        normalizer: Option<&Normalizer>,
+        s: &str,
+    ) -> Result<PreTokenizedString> {
         let mut pt = PreTokenizedString::from(s);
         pt.split(|_, n| Ok(self.split_with(n, &self.raw_matcher)))?;
         pt.split(|_, mut n| {

@@ -42,7 +42,14 @@ impl Encoding {
         self.ids.is_empty()
     }
 
-    pub fn push(&mut self, id: u32, token: String, offsets: Offsets, word: Option<u32>, type_id: u32) {
+    pub fn push(
+        &mut self,
+        id: u32,
+        token: String,
+        offsets: Offsets,
+        word: Option<u32>,
+        type_id: u32,
+    ) {
         self.ids.push(id);
         self.tokens.push(token);
         self.offsets.push(offsets);
@@ -94,7 +101,12 @@ impl Encoding {
 
     /// Keeps `max_len` tokens; the rest goes to `overflowing` in windows that
     /// overlap by `stride` tokens.
-    pub fn truncate(&mut self, max_len: usize, stride: usize, direction: TruncationDirection) -> Result<()> {
+    pub fn truncate(
+        &mut self,
+        max_len: usize,
+        stride: usize,
+        direction: TruncationDirection,
+    ) -> Result<()> {
         let n = self.len();
         if max_len >= n {
             return Ok(());
@@ -173,8 +185,12 @@ impl Encoding {
         self.type_ids.extend(other.type_ids);
         self.tokens.extend(other.tokens);
         self.words.extend(other.words);
-        self.offsets
-            .extend(other.offsets.into_iter().map(|(a, b)| (a + shift, b + shift)));
+        self.offsets.extend(
+            other
+                .offsets
+                .into_iter()
+                .map(|(a, b)| (a + shift, b + shift)),
+        );
         self.special_tokens_mask.extend(other.special_tokens_mask);
         self.attention_mask.extend(other.attention_mask);
         self.overflowing = overflowings;
@@ -188,7 +204,14 @@ impl Encoding {
         out
     }
 
-    pub fn pad(&mut self, target: usize, pad_id: u32, pad_type_id: u32, pad_token: &str, direction: PaddingDirection) {
+    pub fn pad(
+        &mut self,
+        target: usize,
+        pad_id: u32,
+        pad_type_id: u32,
+        pad_token: &str,
+        direction: PaddingDirection,
+    ) {
         for o in &mut self.overflowing {
             o.pad(target, pad_id, pad_type_id, pad_token, direction);
         }
@@ -201,7 +224,8 @@ impl Encoding {
             PaddingDirection::Right => {
                 self.ids.extend(std::iter::repeat_n(pad_id, k));
                 self.type_ids.extend(std::iter::repeat_n(pad_type_id, k));
-                self.tokens.extend(std::iter::repeat_n(pad_token.to_owned(), k));
+                self.tokens
+                    .extend(std::iter::repeat_n(pad_token.to_owned(), k));
                 self.words.extend(std::iter::repeat_n(None, k));
                 self.offsets.extend(std::iter::repeat_n((0, 0), k));
                 self.special_tokens_mask.extend(std::iter::repeat_n(1, k));
@@ -230,7 +254,13 @@ impl Encoding {
         let range = self.sequence_range(seq);
         let mut start = None;
         let mut end = None;
-        for (i, w) in self.words.iter().enumerate().take(range.end).skip(range.start) {
+        for (i, w) in self
+            .words
+            .iter()
+            .enumerate()
+            .take(range.end)
+            .skip(range.start)
+        {
             if *w == Some(word) {
                 if start.is_none() {
                     start = Some(i);
@@ -244,7 +274,10 @@ impl Encoding {
     }
 
     pub fn sequence_range(&self, seq: usize) -> Range<usize> {
-        self.sequence_ranges.get(&seq).cloned().unwrap_or(0..self.len())
+        self.sequence_ranges
+            .get(&seq)
+            .cloned()
+            .unwrap_or(0..self.len())
     }
 
     pub fn token_to_sequence(&self, token: usize) -> Option<usize> {

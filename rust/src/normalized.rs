@@ -122,7 +122,11 @@ impl NormalizedString {
         let (os, oe) = self.normalized_to_original(start, end)?;
         Some(NormalizedString {
             original: self.original.get(os..oe).unwrap_or_default().to_owned(),
-            normalized: self.normalized.get(start..end).unwrap_or_default().to_owned(),
+            normalized: self
+                .normalized
+                .get(start..end)
+                .unwrap_or_default()
+                .to_owned(),
             alignments: self
                 .alignments
                 .get(start..end)?
@@ -275,7 +279,10 @@ impl NormalizedString {
 
     pub fn strip(&mut self, left: bool, right: bool) {
         let leading = if left {
-            self.normalized.chars().take_while(|c| c.is_whitespace()).count()
+            self.normalized
+                .chars()
+                .take_while(|c| c.is_whitespace())
+                .count()
         } else {
             0
         };

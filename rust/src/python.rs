@@ -16,15 +16,18 @@ use crate::tokenizer::{
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyList, PyString, PyTuple};
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, RwLock};
 
+/// A model token as Python sees it: (id, value, (start, end)).
+type TokenTuple = (u32, String, (usize, usize));
+/// An added token's fields: (content, single_word, lstrip, rstrip, normalized, special).
+type AddedTokenTuple = (String, bool, bool, bool, bool, bool);
+
 fn exception(py: Python<'_>, name: &str, msg: String) -> PyErr {
-    let cls = py
-        .import("fasttok.errors")
-        .and_then(|m| m.getattr(name));
+    let cls = py.import("fasttok.errors").and_then(|m| m.getattr(name));
     match cls {
         Ok(cls) => match cls.call1((msg.clone(),)) {
             Ok(obj) => PyErr::from_value(obj),
@@ -86,7 +89,10 @@ fn text(py: Python<'_>, o: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     let s = o.cast::<PyString>().map_err(|_| {
         PyTypeError::new_err(format!(
             "{what}: expected str, got {}",
-            o.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            o.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         ))
     })?;
     match s.to_cow() {
@@ -98,7 +104,12 @@ fn text(py: Python<'_>, o: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     }
 }
 
-fn to_sequence(py: Python<'_>, o: &Bound<'_, PyAny>, pretokenized: bool, what: &str) -> PyResult<InputSequence<'static>> {
+fn to_sequence(
+    py: Python<'_>,
+    o: &Bound<'_, PyAny>,
+    pretokenized: bool,
+    what: &str,
+) -> PyResult<InputSequence<'static>> {
     if pretokenized {
         if o.is_instance_of::<PyString>() {
             return Err(PyTypeError::new_err(format!(
@@ -115,7 +126,11 @@ fn to_sequence(py: Python<'_>, o: &Bound<'_, PyAny>, pretokenized: bool, what: &
     }
 }
 
-fn batch_item(py: Python<'_>, o: &Bound<'_, PyAny>, pretokenized: bool) -> PyResult<EncodeInput<'static>> {
+fn batch_item(
+    py: Python<'_>,
+    o: &Bound<'_, PyAny>,
+    pretokenized: bool,
+) -> PyResult<EncodeInput<'static>> {
     let is_pair = if pretokenized {
         // A pair is a tuple/list of two lists of words.
         (o.is_instance_of::<PyTuple>() || o.is_instance_of::<PyList>())
@@ -133,7 +148,12 @@ fn batch_item(py: Python<'_>, o: &Bound<'_, PyAny>, pretokenized: bool) -> PyRes
         }
         Ok(EncodeInput {
             first: to_sequence(py, &o.get_item(0)?, pretokenized, "encode_batch")?,
-            second: Some(to_sequence(py, &o.get_item(1)?, pretokenized, "encode_batch")?),
+            second: Some(to_sequence(
+                py,
+                &o.get_item(1)?,
+                pretokenized,
+                "encode_batch",
+            )?),
         })
     } else {
         Ok(EncodeInput {
@@ -234,7 +254,10 @@ impl PyEncoding {
     #[pyo3(signature = (word_index, sequence_index=0))]
     fn word_to_chars(&self, word_index: u32, sequence_index: usize) -> Option<(usize, usize)> {
         let (a, b) = self.inner.word_to_tokens(word_index, sequence_index)?;
-        Some((self.inner.offsets.get(a)?.0, self.inner.offsets.get(b.checked_sub(1)?)?.1))
+        Some((
+            self.inner.offsets.get(a)?.0,
+            self.inner.offsets.get(b.checked_sub(1)?)?.1,
+        ))
     }
     fn __getstate__(&self, py: Python<'_>) -> PyResult<String> {
         serde_json::to_string(&self.inner).map_err(|e| input_error(py, e.to_string()))
@@ -306,10 +329,16 @@ impl PyComponent {
         }
     }
 
-    fn pre_tokenize_str(&self, py: Python<'_>, sequence: String) -> PyResult<Vec<(String, (usize, usize))>> {
+    fn pre_tokenize_str(
+        &self,
+        py: Python<'_>,
+        sequence: String,
+    ) -> PyResult<Vec<(String, (usize, usize))>> {
         match &self.part {
             Part::PreTokenizer(p) => run(py, || p.pre_tokenize_str(&sequence)),
-            _ => Err(PyTypeError::new_err("pre_tokenize_str needs a pre-tokenizer")),
+            _ => Err(PyTypeError::new_err(
+                "pre_tokenize_str needs a pre-tokenizer",
+            )),
         }
     }
 
@@ -321,7 +350,7 @@ impl PyComponent {
     }
 
     /// The model's tokens for one word: (id, value, (start, end)) byte offsets.
-    fn tokenize(&self, py: Python<'_>, sequence: String) -> PyResult<Vec<(u32, String, (usize, usize))>> {
+    fn tokenize(&self, py: Python<'_>, sequence: String) -> PyResult<Vec<TokenTuple>> {
         match &self.part {
             Part::Model(m) => run(py, || {
                 Ok(m.tokenize(&sequence)?
@@ -363,7 +392,13 @@ impl PyComponent {
 
     /// Runs a post-processor on encodings, as `tokenizers`' `process` does.
     #[pyo3(signature = (encoding, pair=None, add_special_tokens=true))]
-    fn process(&self, py: Python<'_>, encoding: PyRef<'_, PyEncoding>, pair: Option<PyRef<'_, PyEncoding>>, add_special_tokens: bool) -> PyResult<PyEncoding> {
+    fn process(
+        &self,
+        py: Python<'_>,
+        encoding: PyRef<'_, PyEncoding>,
+        pair: Option<PyRef<'_, PyEncoding>>,
+        add_special_tokens: bool,
+    ) -> PyResult<PyEncoding> {
         match &self.part {
             Part::PostProcessor(p) => {
                 let (e, pe) = (encoding.inner.clone(), pair.map(|p| p.inner.clone()));
@@ -430,8 +465,9 @@ impl PyTokenizer {
     }
 
     #[staticmethod]
-    #[pyo3(signature = (json, origin="<string>".to_owned()))]
-    fn from_str(py: Python<'_>, json: String, origin: String) -> PyResult<Self> {
+    #[pyo3(signature = (json, origin=None))]
+    fn from_str(py: Python<'_>, json: String, origin: Option<String>) -> PyResult<Self> {
+        let origin = origin.unwrap_or_else(|| "<string>".to_owned());
         run(py, move || Tokenizer::from_json_str(&json, &origin)).map(PyTokenizer::wrap)
     }
 
@@ -469,8 +505,10 @@ impl PyTokenizer {
             },
         };
         let t = self.get();
-        run(py, move || t.encode(&input, add_special_tokens, OffsetType::Char))
-            .map(|inner| PyEncoding { inner })
+        run(py, move || {
+            t.encode(&input, add_special_tokens, OffsetType::Char)
+        })
+        .map(|inner| PyEncoding { inner })
     }
 
     #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true))]
@@ -494,7 +532,12 @@ impl PyTokenizer {
 
     /// Ids only, for many texts: one flat list plus where each text starts.
     #[pyo3(signature = (input, add_special_tokens=true))]
-    fn encode_batch_ids(&self, py: Python<'_>, input: Vec<String>, add_special_tokens: bool) -> PyResult<(Vec<u32>, Vec<usize>)> {
+    fn encode_batch_ids(
+        &self,
+        py: Python<'_>,
+        input: Vec<String>,
+        add_special_tokens: bool,
+    ) -> PyResult<(Vec<u32>, Vec<usize>)> {
         let t = self.get();
         run(py, move || {
             use rayon::prelude::*;
@@ -523,7 +566,12 @@ impl PyTokenizer {
     }
 
     #[pyo3(signature = (sequences, skip_special_tokens=true))]
-    fn decode_batch(&self, py: Python<'_>, sequences: Vec<Vec<i64>>, skip_special_tokens: bool) -> PyResult<Vec<String>> {
+    fn decode_batch(
+        &self,
+        py: Python<'_>,
+        sequences: Vec<Vec<i64>>,
+        skip_special_tokens: bool,
+    ) -> PyResult<Vec<String>> {
         let seqs = sequences
             .into_iter()
             .map(|s| ids_u32(py, s))
@@ -552,7 +600,7 @@ impl PyTokenizer {
     }
 
     /// Added tokens by id, as (content, single_word, lstrip, rstrip, normalized, special).
-    fn get_added_tokens_decoder(&self) -> Vec<(u32, (String, bool, bool, bool, bool, bool))> {
+    fn get_added_tokens_decoder(&self) -> Vec<(u32, AddedTokenTuple)> {
         self.get()
             .added_vocabulary
             .ordered()
@@ -560,24 +608,37 @@ impl PyTokenizer {
             .map(|(i, t)| {
                 (
                     i,
-                    (t.content.clone(), t.single_word, t.lstrip, t.rstrip, t.normalized, t.special),
+                    (
+                        t.content.clone(),
+                        t.single_word,
+                        t.lstrip,
+                        t.rstrip,
+                        t.normalized,
+                        t.special,
+                    ),
                 )
             })
             .collect()
     }
 
     /// Tokens as (content, single_word, lstrip, rstrip, normalized, special).
-    fn add_tokens(&self, py: Python<'_>, tokens: Vec<(String, bool, bool, bool, bool, bool)>) -> PyResult<usize> {
+    fn add_tokens(
+        &self,
+        py: Python<'_>,
+        tokens: Vec<(String, bool, bool, bool, bool, bool)>,
+    ) -> PyResult<usize> {
         let toks: Vec<AddedToken> = tokens
             .into_iter()
-            .map(|(content, single_word, lstrip, rstrip, normalized, special)| AddedToken {
-                content,
-                single_word,
-                lstrip,
-                rstrip,
-                normalized,
-                special,
-            })
+            .map(
+                |(content, single_word, lstrip, rstrip, normalized, special)| AddedToken {
+                    content,
+                    single_word,
+                    lstrip,
+                    rstrip,
+                    normalized,
+                    special,
+                },
+            )
             .collect();
         let mut n = 0;
         let np = &mut n;
@@ -604,7 +665,9 @@ impl PyTokenizer {
     /// Padding as a JSON object (tokenizer.json's `padding`), or None.
     fn set_padding(&self, py: Python<'_>, json: Option<String>) -> PyResult<()> {
         let p: Option<PaddingParams> = match json {
-            Some(j) => Some(serde_json::from_str(&j).map_err(|e| input_error(py, format!("padding: {e}")))?),
+            Some(j) => Some(
+                serde_json::from_str(&j).map_err(|e| input_error(py, format!("padding: {e}")))?,
+            ),
             None => None,
         };
         self.update(py, move |t| {
@@ -622,7 +685,10 @@ impl PyTokenizer {
 
     fn set_truncation(&self, py: Python<'_>, json: Option<String>) -> PyResult<()> {
         let p: Option<TruncationParams> = match json {
-            Some(j) => Some(serde_json::from_str(&j).map_err(|e| input_error(py, format!("truncation: {e}")))?),
+            Some(j) => Some(
+                serde_json::from_str(&j)
+                    .map_err(|e| input_error(py, format!("truncation: {e}")))?,
+            ),
             None => None,
         };
         self.update(py, move |t| {
@@ -643,16 +709,26 @@ impl PyTokenizer {
     }
 
     #[pyo3(signature = (encoding, pair=None, add_special_tokens=true))]
-    fn post_process(&self, py: Python<'_>, encoding: PyRef<'_, PyEncoding>, pair: Option<PyRef<'_, PyEncoding>>, add_special_tokens: bool) -> PyResult<PyEncoding> {
+    fn post_process(
+        &self,
+        py: Python<'_>,
+        encoding: PyRef<'_, PyEncoding>,
+        pair: Option<PyRef<'_, PyEncoding>>,
+        add_special_tokens: bool,
+    ) -> PyResult<PyEncoding> {
         let t = self.get();
         let (e, pe) = (encoding.inner.clone(), pair.map(|p| p.inner.clone()));
-        run(py, move || t.post_process(e, pe, add_special_tokens))
-        .map(|inner| PyEncoding { inner })
+        run(py, move || t.post_process(e, pe, add_special_tokens)).map(|inner| PyEncoding { inner })
     }
 
     /// Replaces a component ("normalizer", "pre_tokenizer", "model",
     /// "post_processor", "decoder"); None removes it (not the model).
-    fn set_component(&self, py: Python<'_>, kind: &str, component: Option<&PyComponent>) -> PyResult<()> {
+    fn set_component(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        component: Option<&PyComponent>,
+    ) -> PyResult<()> {
         let part = component.map(|c| c.part.clone());
         let kind = kind.to_owned();
         self.update(py, move |t| {
@@ -715,7 +791,8 @@ impl PyTokenizer {
 fn ids_u32(py: Python<'_>, ids: Vec<i64>) -> PyResult<Vec<u32>> {
     ids.into_iter()
         .map(|i| {
-            u32::try_from(i).map_err(|_| input_error(py, format!("decode: id {i} is not a valid token id")))
+            u32::try_from(i)
+                .map_err(|_| input_error(py, format!("decode: id {i} is not a valid token id")))
         })
         .collect()
 }
@@ -744,5 +821,3 @@ mod _core {
     }
 }
 
-#[allow(dead_code)]
-fn _unused(_: &Bound<'_, PyDict>) {}

@@ -187,7 +187,7 @@ impl Tokenizer {
         let spec: TokenizerSpec = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let location = if path.is_empty() || path == "." {
+            let location = if path.is_empty() || path == "." || path == "?" {
                 origin.to_owned()
             } else {
                 format!("{origin}: field `{path}`")
@@ -310,7 +310,8 @@ impl Tokenizer {
 
     /// Call after replacing the normalizer or the model.
     pub fn refresh_added_tokens(&mut self) -> Result<()> {
-        self.added_vocabulary.refresh(&self.model, self.normalizer.as_ref())
+        self.added_vocabulary
+            .refresh(&self.model, self.normalizer.as_ref())
     }
 
     // ---- encoding ---------------------------------------------------------
@@ -330,14 +331,24 @@ impl Tokenizer {
         self.pretokenize(s)
     }
 
-    fn encode_str(&self, s: &str, type_id: u32, word_idx: Option<u32>, offsets: OffsetType) -> Result<Encoding> {
+    fn encode_str(
+        &self,
+        s: &str,
+        type_id: u32,
+        word_idx: Option<u32>,
+        offsets: OffsetType,
+    ) -> Result<Encoding> {
         let mut pt = self.pretokenize(s)?;
         pt.tokenize(|n| self.model.tokenize(n.get()))?;
         let conv = match offsets {
             OffsetType::Char => Some(CharOffsets::new(s)),
             OffsetType::Byte => None,
         };
-        let n_tokens: usize = pt.splits.iter().map(|sp| sp.tokens.as_ref().map_or(0, Vec::len)).sum();
+        let n_tokens: usize = pt
+            .splits
+            .iter()
+            .map(|sp| sp.tokens.as_ref().map_or(0, Vec::len))
+            .sum();
         let mut e = Encoding::default();
         e.ids.reserve(n_tokens);
         for (i, sp) in pt.splits.into_iter().enumerate() {
@@ -357,7 +368,12 @@ impl Tokenizer {
         Ok(e)
     }
 
-    fn encode_sequence(&self, seq: &InputSequence, type_id: u32, offsets: OffsetType) -> Result<Encoding> {
+    fn encode_sequence(
+        &self,
+        seq: &InputSequence,
+        type_id: u32,
+        offsets: OffsetType,
+    ) -> Result<Encoding> {
         match seq {
             InputSequence::Raw(s) => self.encode_str(s, type_id, None, offsets),
             InputSequence::PreTokenized(words) => {
@@ -372,7 +388,12 @@ impl Tokenizer {
 
     /// Encodes one input (sequence or pair), with truncation, post-processing
     /// and padding as configured.
-    pub fn encode(&self, input: &EncodeInput, add_special_tokens: bool, offsets: OffsetType) -> Result<Encoding> {
+    pub fn encode(
+        &self,
+        input: &EncodeInput,
+        add_special_tokens: bool,
+        offsets: OffsetType,
+    ) -> Result<Encoding> {
         let e = self.encode_sequence(&input.first, 0, offsets)?;
         let p = match &input.second {
             Some(s) => Some(self.encode_sequence(s, 1, offsets)?),
@@ -383,7 +404,9 @@ impl Tokenizer {
 
     /// The ids only, with the same pipeline.
     pub fn encode_ids(&self, s: &str, add_special_tokens: bool) -> Result<Vec<u32>> {
-        Ok(self.encode(&s.into(), add_special_tokens, OffsetType::Byte)?.ids)
+        Ok(self
+            .encode(&s.into(), add_special_tokens, OffsetType::Byte)?
+            .ids)
     }
 
     pub fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
@@ -392,7 +415,12 @@ impl Tokenizer {
             .map_or(0, |p| p.added_tokens(is_pair))
     }
 
-    pub fn post_process(&self, e: Encoding, p: Option<Encoding>, add_special_tokens: bool) -> Result<Encoding> {
+    pub fn post_process(
+        &self,
+        e: Encoding,
+        p: Option<Encoding>,
+        add_special_tokens: bool,
+    ) -> Result<Encoding> {
         let (e, p) = match &self.truncation {
             Some(t) => {
                 let n = if add_special_tokens {
@@ -421,7 +449,12 @@ impl Tokenizer {
         Ok(out)
     }
 
-    pub fn encode_batch(&self, inputs: &[EncodeInput], add_special_tokens: bool, offsets: OffsetType) -> Result<Vec<Encoding>> {
+    pub fn encode_batch(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+        offsets: OffsetType,
+    ) -> Result<Vec<Encoding>> {
         let mut out: Vec<Encoding> = crate::util::pool().install(|| {
             inputs
                 .par_iter()
@@ -460,7 +493,11 @@ impl Tokenizer {
         }
     }
 
-    pub fn decode_batch(&self, seqs: &[Vec<u32>], skip_special_tokens: bool) -> Result<Vec<String>> {
+    pub fn decode_batch(
+        &self,
+        seqs: &[Vec<u32>],
+        skip_special_tokens: bool,
+    ) -> Result<Vec<String>> {
         crate::util::pool().install(|| {
             seqs.par_iter()
                 .map(|ids| self.decode(ids, skip_special_tokens))
@@ -546,6 +583,12 @@ pub fn pad_encodings(encs: &mut [Encoding], params: &PaddingParams) {
         }
     }
     for e in encs {
-        e.pad(len, params.pad_id, params.pad_type_id, &params.pad_token, params.direction);
+        e.pad(
+            len,
+            params.pad_id,
+            params.pad_type_id,
+            &params.pad_token,
+            params.direction,
+        );
     }
 }

@@ -56,7 +56,10 @@ pub fn num_threads() -> usize {
         return n;
     }
     if let Ok(v) = std::env::var("TOKENIZERS_PARALLELISM") {
-        if matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "off" | "no") {
+        if matches!(
+            v.to_ascii_lowercase().as_str(),
+            "0" | "false" | "off" | "no"
+        ) {
             return 1;
         }
     }

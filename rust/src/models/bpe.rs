@@ -44,10 +44,7 @@ struct Symbol {
 }
 
 impl Bpe {
-    pub fn new(
-        vocab: HashMap<String, u32>,
-        merge_list: Vec<(String, String)>,
-    ) -> Result<Self> {
+    pub fn new(vocab: HashMap<String, u32>, merge_list: Vec<(String, String)>) -> Result<Self> {
         let mut b = Bpe {
             vocab,
             merge_list,
@@ -61,11 +58,16 @@ impl Bpe {
     pub fn rebuild(&mut self) -> Result<()> {
         if let Some(d) = self.dropout {
             if !(0.0..=1.0).contains(&d) {
-                return Err(Error::config(format!("model.dropout: must be between 0 and 1, got {d}")));
+                return Err(Error::config(format!(
+                    "model.dropout: must be between 0 and 1, got {d}"
+                )));
             }
         }
         self.vocab_r = VocabR::new(&self.vocab);
-        let prefix_len = self.continuing_subword_prefix.as_ref().map_or(0, |p| p.len());
+        let prefix_len = self
+            .continuing_subword_prefix
+            .as_ref()
+            .map_or(0, |p| p.len());
         let mut merges = HashMap::with_capacity(self.merge_list.len());
         for (rank, (a, b)) in self.merge_list.iter().enumerate() {
             let missing = |t: &str| {
@@ -109,9 +111,9 @@ impl Bpe {
             merge_list.reserve(arr.len());
             for (i, e) in arr.iter().enumerate() {
                 let pair = match e {
-                    Value::String(s) => s
-                        .split_once(' ')
-                        .map(|(a, b)| (a.to_owned(), b.to_owned())),
+                    Value::String(s) => {
+                        s.split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned()))
+                    }
                     Value::Array(p) if p.len() == 2 => match (&p[0], &p[1]) {
                         (Value::String(a), Value::String(b)) => Some((a.clone(), b.clone())),
                         _ => None,
@@ -149,11 +151,7 @@ impl Bpe {
     }
 
     pub fn to_value(&self) -> Value {
-        let merges: Vec<Value> = self
-            .merge_list
-            .iter()
-            .map(|(a, b)| json!([a, b]))
-            .collect();
+        let merges: Vec<Value> = self.merge_list.iter().map(|(a, b)| json!([a, b])).collect();
         json!({
             "type": "BPE",
             "dropout": self.dropout,

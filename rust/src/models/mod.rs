@@ -157,19 +157,28 @@ impl VocabR {
 }
 
 /// Reads `{"token": id, ...}`.
-pub(crate) fn read_vocab(obj: &serde_json::Map<String, Value>, model: &str) -> Result<HashMap<String, u32>> {
+pub(crate) fn read_vocab(
+    obj: &serde_json::Map<String, Value>,
+    model: &str,
+) -> Result<HashMap<String, u32>> {
     let v = obj
         .get("vocab")
         .ok_or_else(|| Error::config(format!("model ({model}): missing field `vocab`")))?;
-    let map = v
-        .as_object()
-        .ok_or_else(|| Error::config(format!("model.vocab ({model}): expected an object of token: id")))?;
+    let map = v.as_object().ok_or_else(|| {
+        Error::config(format!(
+            "model.vocab ({model}): expected an object of token: id"
+        ))
+    })?;
     let mut out = HashMap::with_capacity(map.len());
     for (k, v) in map {
         let id = v
             .as_u64()
             .filter(|&i| i <= u32::MAX as u64)
-            .ok_or_else(|| Error::config(format!("model.vocab[{k:?}]: expected a non-negative integer id, got {v}")))?;
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "model.vocab[{k:?}]: expected a non-negative integer id, got {v}"
+                ))
+            })?;
         out.insert(k.clone(), id as u32);
     }
     Ok(out)
@@ -183,18 +192,30 @@ pub(crate) fn vocab_value(vocab_r: &VocabR) -> Value {
     Value::Object(m)
 }
 
-pub(crate) fn opt_str(obj: &serde_json::Map<String, Value>, key: &str, model: &str) -> Result<Option<String>> {
+pub(crate) fn opt_str(
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+    model: &str,
+) -> Result<Option<String>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(Error::config(format!("model.{key} ({model}): expected a string, got {v}"))),
+        Some(v) => Err(Error::config(format!(
+            "model.{key} ({model}): expected a string, got {v}"
+        ))),
     }
 }
 
-pub(crate) fn opt_bool(obj: &serde_json::Map<String, Value>, key: &str, model: &str) -> Result<Option<bool>> {
+pub(crate) fn opt_bool(
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+    model: &str,
+) -> Result<Option<bool>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(v) => Err(Error::config(format!("model.{key} ({model}): expected true or false, got {v}"))),
+        Some(v) => Err(Error::config(format!(
+            "model.{key} ({model}): expected true or false, got {v}"
+        ))),
     }
 }

@@ -22,7 +22,11 @@ pub struct Unigram {
 }
 
 impl Unigram {
-    pub fn new(vocab: Vec<(String, f64)>, unk_id: Option<usize>, byte_fallback: bool) -> Result<Self> {
+    pub fn new(
+        vocab: Vec<(String, f64)>,
+        unk_id: Option<usize>,
+        byte_fallback: bool,
+    ) -> Result<Self> {
         if let Some(u) = unk_id {
             if u >= vocab.len() {
                 return Err(Error::config(format!(
@@ -48,16 +52,17 @@ impl Unigram {
     }
 
     pub fn from_value(obj: &serde_json::Map<String, Value>) -> Result<Self> {
-        let arr = obj
-            .get("vocab")
-            .and_then(Value::as_array)
-            .ok_or_else(|| Error::config("model.vocab (Unigram): expected a list of [piece, score]"))?;
+        let arr = obj.get("vocab").and_then(Value::as_array).ok_or_else(|| {
+            Error::config("model.vocab (Unigram): expected a list of [piece, score]")
+        })?;
         let mut vocab = Vec::with_capacity(arr.len());
         for (i, e) in arr.iter().enumerate() {
             let pair = e.as_array().filter(|p| p.len() == 2);
             let item = pair.and_then(|p| Some((p[0].as_str()?.to_owned(), p[1].as_f64()?)));
             vocab.push(item.ok_or_else(|| {
-                Error::config(format!("model.vocab[{i}] (Unigram): expected [piece, score], got {e}"))
+                Error::config(format!(
+                    "model.vocab[{i}] (Unigram): expected [piece, score], got {e}"
+                ))
             })?);
         }
         let unk_id = match obj.get("unk_id") {
@@ -66,7 +71,10 @@ impl Unigram {
                 Error::config(format!("model.unk_id: expected an integer, got {v}"))
             })? as usize),
         };
-        let byte_fallback = obj.get("byte_fallback").and_then(Value::as_bool).unwrap_or(false);
+        let byte_fallback = obj
+            .get("byte_fallback")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         Unigram::new(vocab, unk_id, byte_fallback)
     }
 
@@ -143,7 +151,9 @@ impl Unigram {
             }
             if !has_single {
                 let unk = self.unk_id.ok_or_else(|| {
-                    Error::config("Unigram: the text has a char no piece covers and the model has no unk_id")
+                    Error::config(
+                        "Unigram: the text has a char no piece covers and the model has no unk_id",
+                    )
                 })?;
                 let cand = here + unk_score;
                 let t = &mut best[pos + ch_len];

@@ -44,7 +44,9 @@ impl WordPiece {
         let max = match obj.get("max_input_chars_per_word") {
             None | Some(Value::Null) => 100,
             Some(v) => v.as_u64().ok_or_else(|| {
-                Error::config(format!("model.max_input_chars_per_word: expected an integer, got {v}"))
+                Error::config(format!(
+                    "model.max_input_chars_per_word: expected an integer, got {v}"
+                ))
             })? as usize,
         };
         Ok(WordPiece::new(
@@ -83,8 +85,14 @@ impl WordPiece {
         let mut buf = String::with_capacity(self.continuing_subword_prefix.len() + word.len());
         let mut start = 0;
         while start < word.len() {
-            let plen = if start > 0 { self.continuing_subword_prefix.len() } else { 0 };
-            let mut end = word.len().min(start + self.max_token_len.saturating_sub(plen));
+            let plen = if start > 0 {
+                self.continuing_subword_prefix.len()
+            } else {
+                0
+            };
+            let mut end = word
+                .len()
+                .min(start + self.max_token_len.saturating_sub(plen));
             while end > start && !word.is_char_boundary(end) {
                 end -= 1;
             }

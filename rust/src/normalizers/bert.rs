@@ -59,7 +59,7 @@ impl BertNormalizer {
     pub fn normalize(&self, n: &mut NormalizedString) {
         if self.clean_text {
             let dirty = |c: char| c == '\0' || c == '\u{fffd}' || is_bert_control(c);
-            let ascii_clean = n.get().bytes().all(|b| b >= 0x20 && b < 0x7f);
+            let ascii_clean = n.get().bytes().all(|b| (0x20..0x7f).contains(&b));
             if !ascii_clean {
                 n.filter(|c| !dirty(c));
                 if n.get().chars().any(|c| c != ' ' && is_bert_whitespace(c)) {
@@ -67,7 +67,8 @@ impl BertNormalizer {
                 }
             }
         }
-        if self.handle_chinese_chars && !n.get().is_ascii() && n.get().chars().any(is_chinese_char) {
+        if self.handle_chinese_chars && !n.get().is_ascii() && n.get().chars().any(is_chinese_char)
+        {
             let mut t = Vec::with_capacity(n.len() + 8);
             for c in n.get().chars() {
                 if is_chinese_char(c) {

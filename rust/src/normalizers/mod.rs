@@ -5,9 +5,9 @@ mod bert;
 mod precompiled;
 pub mod unicode;
 
+pub use bert::is_bert_whitespace as bert_whitespace;
 pub use bert::BertNormalizer;
 pub use precompiled::Precompiled;
-pub use bert::is_bert_whitespace as bert_whitespace;
 
 use crate::error::Result;
 use crate::normalized::NormalizedString;

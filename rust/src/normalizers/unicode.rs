@@ -53,8 +53,17 @@ pub fn nmt(n: &mut NormalizedString) {
         )
     });
     n.map(|c| match c as u32 {
-        0x0009 | 0x000A | 0x000C | 0x000D | 0x1680 | 0x200B..=0x200F | 0x2028 | 0x2029
-        | 0x2581 | 0xFEFF | 0xFFFD => ' ',
+        0x0009
+        | 0x000A
+        | 0x000C
+        | 0x000D
+        | 0x1680
+        | 0x200B..=0x200F
+        | 0x2028
+        | 0x2029
+        | 0x2581
+        | 0xFEFF
+        | 0xFFFD => ' ',
         _ => c,
     });
 }

@@ -118,18 +118,13 @@ impl PreTokenizer {
         use SplitDelimiterBehavior::*;
         match self {
             PreTokenizer::ByteLevel(b) => b.pre_tokenize(pt),
-            PreTokenizer::Whitespace => pt.split_plain(|_, n| {
-                n.split(&WordRuns, Removed)
-            }),
+            PreTokenizer::Whitespace => pt.split_plain(|_, n| n.split(&WordRuns, Removed)),
             PreTokenizer::WhitespaceSplit => {
                 pt.split_plain(|_, n| n.split(&CharPredicate(char::is_whitespace), Removed))
             }
             PreTokenizer::BertPreTokenizer => {
                 pt.split_plain(|_, n| {
-                    n.split(
-                        &CharPredicate(crate::normalizers::bert_whitespace),
-                        Removed,
-                    )
+                    n.split(&CharPredicate(crate::normalizers::bert_whitespace), Removed)
                 })?;
                 pt.split_plain(|_, n| n.split(&CharPredicate(is_bert_punc), Isolated))
             }

@@ -41,7 +41,11 @@ impl From<Split> for SplitSpec {
 }
 
 impl Split {
-    pub fn new(pattern: StringOrRegex, behavior: SplitDelimiterBehavior, invert: bool) -> Result<Self> {
+    pub fn new(
+        pattern: StringOrRegex,
+        behavior: SplitDelimiterBehavior,
+        invert: bool,
+    ) -> Result<Self> {
         let regex = match &pattern {
             StringOrRegex::Regex(r) => Some(Regex::new(r)?),
             StringOrRegex::String(_) => None,

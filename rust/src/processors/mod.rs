@@ -111,12 +111,18 @@ impl PostProcessor {
             }
             PostProcessor::ByteLevel(_) => 0,
             PostProcessor::TemplateProcessing(t) => t.added_tokens(is_pair),
-            PostProcessor::Sequence(s) => s.processors.iter().map(|p| p.added_tokens(is_pair)).sum(),
+            PostProcessor::Sequence(s) => {
+                s.processors.iter().map(|p| p.added_tokens(is_pair)).sum()
+            }
         }
     }
 
     /// Works on the list of encodings (one per sequence), before merging.
-    pub fn process_encodings(&self, mut encs: Vec<Encoding>, add_special_tokens: bool) -> Result<Vec<Encoding>> {
+    pub fn process_encodings(
+        &self,
+        mut encs: Vec<Encoding>,
+        add_special_tokens: bool,
+    ) -> Result<Vec<Encoding>> {
         match self {
             PostProcessor::ByteLevel(b) => {
                 if b.trim_offsets {
@@ -166,7 +172,12 @@ impl PostProcessor {
         }
     }
 
-    pub fn process(&self, enc: Encoding, pair: Option<Encoding>, add_special_tokens: bool) -> Result<Encoding> {
+    pub fn process(
+        &self,
+        enc: Encoding,
+        pair: Option<Encoding>,
+        add_special_tokens: bool,
+    ) -> Result<Encoding> {
         let mut encs = vec![enc];
         encs.extend(pair);
         for (i, e) in encs.iter_mut().enumerate() {
@@ -179,8 +190,20 @@ impl PostProcessor {
 
 /// `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]` (Roberta: `<s> A </s></s> B </s>`,
 /// all type 0), applied to overflowing parts too.
-fn bert_like(encs: Vec<Encoding>, cls: &(String, u32), sep: &(String, u32), roberta: bool) -> Vec<Encoding> {
-    fn wrap_one(e: &Encoding, cls: &(String, u32), sep: &(String, u32), first: bool, roberta: bool, type_id: u32) -> Encoding {
+fn bert_like(
+    encs: Vec<Encoding>,
+    cls: &(String, u32),
+    sep: &(String, u32),
+    roberta: bool,
+) -> Vec<Encoding> {
+    fn wrap_one(
+        e: &Encoding,
+        cls: &(String, u32),
+        sep: &(String, u32),
+        first: bool,
+        roberta: bool,
+        type_id: u32,
+    ) -> Encoding {
         let mut out = Encoding::default();
         if first {
             out.merge_with(special(cls, 0), false);
@@ -200,14 +223,16 @@ fn bert_like(encs: Vec<Encoding>, cls: &(String, u32), sep: &(String, u32), robe
         let mut w = wrap_one(e, cls, sep, i == 0, roberta, type_id);
         w.sequence_ranges.clear();
         let range_start = if i == 0 || roberta { 1 } else { 0 };
-        w.sequence_ranges.insert(i, range_start..range_start + e.len());
+        w.sequence_ranges
+            .insert(i, range_start..range_start + e.len());
         w.overflowing = e
             .overflowing
             .iter()
             .map(|o| {
                 let mut x = wrap_one(o, cls, sep, i == 0, roberta, type_id);
                 x.sequence_ranges.clear();
-                x.sequence_ranges.insert(i, range_start..range_start + o.len());
+                x.sequence_ranges
+                    .insert(i, range_start..range_start + o.len());
                 x
             })
             .collect();

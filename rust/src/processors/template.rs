@@ -24,21 +24,30 @@ impl Piece {
         let (name, type_id) = match s.rsplit_once(':') {
             Some((n, t)) if !n.is_empty() => (
                 n,
-                t.parse::<u32>()
-                    .map_err(|_| Error::config(format!("template piece {s:?}: type id must be an integer")))?,
+                t.parse::<u32>().map_err(|_| {
+                    Error::config(format!("template piece {s:?}: type id must be an integer"))
+                })?,
             ),
             _ => (s, 0),
         };
         if let Some(rest) = name.strip_prefix('$') {
             return match rest {
-                "" | "A" | "a" => Ok(Piece::Sequence { id: Sequence::A, type_id }),
-                "B" | "b" => Ok(Piece::Sequence { id: Sequence::B, type_id }),
+                "" | "A" | "a" => Ok(Piece::Sequence {
+                    id: Sequence::A,
+                    type_id,
+                }),
+                "B" | "b" => Ok(Piece::Sequence {
+                    id: Sequence::B,
+                    type_id,
+                }),
                 n => match n.parse::<u32>() {
                     Ok(t) if type_id == 0 && !s.contains(':') => Ok(Piece::Sequence {
                         id: Sequence::A,
                         type_id: t,
                     }),
-                    _ => Err(Error::config(format!("template piece {s:?}: expected $A, $B or $<type id>"))),
+                    _ => Err(Error::config(format!(
+                        "template piece {s:?}: expected $A, $B or $<type id>"
+                    ))),
                 },
             };
         }
@@ -56,7 +65,10 @@ pub struct Template(pub Vec<Piece>);
 impl Template {
     /// From a template string (`"[CLS] $A [SEP]"`).
     pub fn parse(s: &str) -> Result<Template> {
-        s.split_whitespace().map(Piece::parse).collect::<Result<Vec<_>>>().map(Template)
+        s.split_whitespace()
+            .map(Piece::parse)
+            .collect::<Result<Vec<_>>>()
+            .map(Template)
     }
 }
 
@@ -101,7 +113,11 @@ impl From<TemplateProcessing> for TemplateSpec {
 }
 
 impl TemplateProcessing {
-    pub fn new(single: Template, pair: Template, special_tokens: BTreeMap<String, SpecialToken>) -> Result<Self> {
+    pub fn new(
+        single: Template,
+        pair: Template,
+        special_tokens: BTreeMap<String, SpecialToken>,
+    ) -> Result<Self> {
         for t in special_tokens.values() {
             if t.ids.len() != t.tokens.len() {
                 return Err(Error::config(format!(
@@ -124,9 +140,15 @@ impl TemplateProcessing {
                 missing.join(", ")
             )));
         }
-        let has = |s: Sequence| pair.0.iter().any(|p| matches!(p, Piece::Sequence { id, .. } if *id == s));
+        let has = |s: Sequence| {
+            pair.0
+                .iter()
+                .any(|p| matches!(p, Piece::Sequence { id, .. } if *id == s))
+        };
         if !(has(Sequence::A) && has(Sequence::B)) {
-            return Err(Error::config("post_processor.pair: the pair template must use both $A and $B"));
+            return Err(Error::config(
+                "post_processor.pair: the pair template must use both $A and $B",
+            ));
         }
         Ok(TemplateProcessing {
             single,
@@ -140,25 +162,35 @@ impl TemplateProcessing {
         t.0.iter()
             .map(|p| match p {
                 Piece::Sequence { .. } => 0,
-                Piece::SpecialToken { id, .. } => self.special_tokens.get(id).map_or(0, |s| s.ids.len()),
+                Piece::SpecialToken { id, .. } => {
+                    self.special_tokens.get(id).map_or(0, |s| s.ids.len())
+                }
             })
             .sum()
     }
 
-    pub fn apply(&self, mut encs: Vec<Encoding>, add_special_tokens: bool) -> Result<Vec<Encoding>> {
+    pub fn apply(
+        &self,
+        mut encs: Vec<Encoding>,
+        add_special_tokens: bool,
+    ) -> Result<Vec<Encoding>> {
         let template = match encs.len() {
             1 => &self.single,
             2 => &self.pair,
-            n => return Err(Error::input(format!("TemplateProcessing: expected 1 or 2 sequences, got {n}"))),
+            n => {
+                return Err(Error::input(format!(
+                    "TemplateProcessing: expected 1 or 2 sequences, got {n}"
+                )))
+            }
         };
         let mut out = Vec::with_capacity(template.0.len());
         for p in &template.0 {
             match p {
                 Piece::Sequence { id, type_id } => {
                     let i = usize::from(*id == Sequence::B);
-                    let e = encs
-                        .get_mut(i)
-                        .ok_or_else(|| Error::input("TemplateProcessing: the single template uses $B"))?;
+                    let e = encs.get_mut(i).ok_or_else(|| {
+                        Error::input("TemplateProcessing: the single template uses $B")
+                    })?;
                     // The overflowing parts get the sequence id but keep their
                     // type ids; merging the pieces then combines them as
                     // `tokenizers` does.

@@ -1,0 +1,152 @@
+"""Bad input gets a clear exception from the documented hierarchy, never a
+crash: malformed files, unknown components, bad ids, bad arguments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+import pytest
+
+import fasttok
+from fasttok import models, pre_tokenizers
+
+WL = {"type": "WordLevel", "vocab": {"[UNK]": 0, "a": 1}, "unk_token": "[UNK]"}
+
+
+def doc(**parts: Any) -> str:
+    d: Dict[str, Any] = {"model": WL}
+    d.update(parts)
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize(
+    "text, where, what",
+    [
+        ("{", "<string>", "EOF"),
+        ("[]", "<string>", "invalid"),
+        ('{"normalizer": null}', "<string>", "missing field `model`"),
+        (doc(normalizer={"type": "Foo"}), "normalizer", "unknown variant `Foo`"),
+        (doc(pre_tokenizer={"type": "Nope"}), "pre_tokenizer", "unknown variant `Nope`"),
+        (doc(decoder={"type": "Nope"}), "decoder", "unknown variant"),
+        (doc(post_processor={"type": "Nope"}), "post_processor", "unknown variant"),
+        (
+            json.dumps({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}),
+            "model",
+            'token "b" of merge "a b" is not in the vocabulary',
+        ),
+        (
+            json.dumps({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a"]]}}),
+            "model",
+            "merges[0]",
+        ),
+        (
+            doc(pre_tokenizer={"type": "Split", "pattern": {"Regex": "(("}, "behavior": "Isolated"}),
+            "pre_tokenizer",
+            "regex",
+        ),
+        (doc(normalizer={"type": "Replace", "pattern": {"Regex": "[a-"}, "content": ""}), "normalizer", "regex"),
+        (json.dumps({"model": {"type": "WordPiece", "vocab": {"a": "zero"}}}), "model", 'vocab["a"]'),
+        (json.dumps({"model": {"type": "Magic", "vocab": {}}}), "model", "unknown model type"),
+        (json.dumps({"model": {"type": "Unigram", "vocab": [["a", 0.0]], "unk_id": 5}}), "model", "unk_id"),
+        (doc(truncation={"max_length": "x"}), "truncation.max_length", "invalid type"),
+        (doc(padding={"strategy": {"Fixed": -1}}), "padding", "invalid value"),
+        (doc(normalizer={"type": "Precompiled", "precompiled_charsmap": "!!!"}), "normalizer", "base64"),
+        (
+            doc(
+                post_processor={
+                    "type": "TemplateProcessing",
+                    "single": [{"SpecialToken": {"id": "[X]", "type_id": 0}}],
+                    "pair": [],
+                    "special_tokens": {},
+                }
+            ),
+            "post_processor",
+            "[X]",
+        ),
+        (doc(added_tokens=[{"id": 0}]), "added_tokens", "content"),
+    ],
+)
+def test_malformed_tokenizer_json(text: str, where: str, what: str) -> None:
+    with pytest.raises(fasttok.ConfigError) as info:
+        fasttok.Tokenizer.from_str(text)
+    msg = str(info.value)
+    assert where in msg and what in msg, msg
+    assert isinstance(info.value, ValueError) and isinstance(info.value, fasttok.FasttokError)
+
+
+def test_deeply_nested_sequence_is_an_error_not_a_crash() -> None:
+    depth = 5000
+    nested = '{"type": "Sequence", "normalizers": [' * depth + '{"type": "NFC"}' + "]}" * depth
+    text = '{"model": ' + json.dumps(WL) + ', "normalizer": ' + nested + "}"
+    with pytest.raises(fasttok.ConfigError, match="recursion"):
+        fasttok.Tokenizer.from_str(text)
+
+
+def test_missing_file_names_the_file(tmp_path: Any) -> None:
+    missing = tmp_path / "nope.json"
+    with pytest.raises(fasttok.FileNotFound) as info:
+        fasttok.Tokenizer.from_file(missing)
+    assert str(missing) in str(info.value)
+    assert isinstance(info.value, FileNotFoundError) and isinstance(info.value, OSError)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model": {"type": "WordLevel", "vocab": {}}, "normalizer": {"type": "X"}}')
+    with pytest.raises(fasttok.ConfigError) as info2:
+        fasttok.Tokenizer.from_file(bad)
+    assert str(bad) in str(info2.value) and "normalizer" in str(info2.value)
+    with pytest.raises(fasttok.FileError):
+        fasttok.Tokenizer.from_file(tmp_path)  # a directory
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes(b'{"model": \xff}')
+    with pytest.raises(fasttok.FasttokError):
+        fasttok.Tokenizer.from_file(latin1)
+
+
+def test_bad_ids_and_arguments() -> None:
+    t = fasttok.Tokenizer.from_str(doc())
+    with pytest.raises(fasttok.InputError, match="99"):
+        t.decode([1, 99])
+    with pytest.raises(fasttok.InputError):
+        t.decode([-1])
+    assert t.id_to_token(99) is None and t.id_to_token(-5) is None
+    with pytest.raises(TypeError):
+        t.encode(123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        t.encode("a b", is_pretokenized=True)
+    with pytest.raises(ValueError):
+        t.enable_truncation(10, strategy="sideways")
+    with pytest.raises(ValueError):
+        t.enable_padding(direction="up")
+    with pytest.raises(ValueError):
+        pre_tokenizers.Split("x", "sometimes")
+    with pytest.raises(fasttok.ConfigError):
+        models.BPE({"a": 0}, [("a", "b")])
+    with pytest.raises(TypeError):
+        t.normalizer = pre_tokenizers.Whitespace()  # type: ignore[assignment]
+
+
+def test_unsatisfiable_truncation_is_an_error() -> None:
+    t = fasttok.Tokenizer.from_str(doc())
+    t.pre_tokenizer = pre_tokenizers.Whitespace()
+    t.enable_truncation(4, stride=4)
+    with pytest.raises(fasttok.InputError, match="stride"):
+        t.encode("a a a a a a a a")
+    t.enable_truncation(2, strategy="only_second")
+    with pytest.raises(fasttok.InputError, match="pair"):
+        t.encode("a a a")
+
+
+def test_unknown_word_without_unk_token() -> None:
+    t = fasttok.Tokenizer.from_str(json.dumps({"model": {"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "<u>"}}))
+    with pytest.raises(fasttok.InputError, match="not in the vocabulary"):
+        t.encode("b")
+
+
+def test_empty_and_huge_inputs() -> None:
+    t = fasttok.Tokenizer.from_str(doc())
+    t.pre_tokenizer = pre_tokenizers.Whitespace()
+    assert t.encode("").ids == []
+    assert t.encode_batch([]) == []
+    assert t.decode([]) == ""
+    big = "a " * 500_000
+    assert len(t.encode(big).ids) == 500_000
