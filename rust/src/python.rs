@@ -820,4 +820,3 @@ mod _core {
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }
-
