@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, List
 
 import pytest
+
 from conftest import ROOT
 
 BERT = str(ROOT / "data" / "vocab" / "bert-base-uncased" / "tokenizer.json")

@@ -8,6 +8,8 @@ import pickle
 from typing import Any, Callable, List
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import fasttok
 from fasttok import decoders, models, normalizers, pre_tokenizers, processors
@@ -33,6 +35,7 @@ SAMPLES = [
     "tab\tnew\nline\r\nend",
     "\u0000ctrl\u0007\u200bzw\ufeff",
     "🤗 👨‍👩‍👧 12345 3.14",
+    " どこで生れ。Yes りんご 林檎 ー Ελληνικά русский",
     "snake_case camelCase kebab-case",
     "a--b  c",
 ]
@@ -90,6 +93,7 @@ PRE_TOKENIZERS: List[Callable[[Any], Any]] = [
     lambda m: m.Split(
         (tokenizers.Regex if m is hf_p else fasttok.Regex)(r"(?i:'s|'t)|\p{L}+|\p{N}{1,3}|\s+(?!\S)"), "isolated"
     ),
+    lambda m: m.UnicodeScripts(),
     lambda m: m.Sequence([m.WhitespaceSplit(), m.Digits(True)]),
 ]
 
@@ -99,6 +103,13 @@ def test_pre_tokenizers(make: Callable[[Any], Any]) -> None:
     a, b = make(hf_p), make(pre_tokenizers)
     for s in SAMPLES:
         assert a.pre_tokenize_str(s) == b.pre_tokenize_str(s), s
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=30))
+def test_pre_tokenizers_on_any_text(text: str) -> None:
+    for make in PRE_TOKENIZERS:
+        assert make(hf_p).pre_tokenize_str(text) == make(pre_tokenizers).pre_tokenize_str(text), text
 
 
 def test_byte_level_alphabet() -> None:
@@ -294,3 +305,14 @@ def test_padding_and_truncation_properties() -> None:
     assert t.truncation == h.truncation
     assert json.loads(t.to_str())["padding"] == json.loads(h.to_str())["padding"]
     assert json.loads(t.to_str())["truncation"] == json.loads(h.to_str())["truncation"]
+
+
+def test_unicode_scripts_on_every_code_point() -> None:
+    """Script boundaries agree with `tokenizers`' (Unicode 9.0) table for
+    every code point, next to each other and next to chars of other scripts."""
+    a, b = hf_p.UnicodeScripts(), pre_tokenizers.UnicodeScripts()
+    every = "".join(chr(c) for c in range(0x20, 0x110000) if not 0xD800 <= c < 0xE000)
+    assert a.pre_tokenize_str(every) == b.pre_tokenize_str(every)
+    for ref in "a0\u0301αд中한क":
+        mixed = ref.join(every[i : i + 1] for i in range(0, len(every), 7))
+        assert a.pre_tokenize_str(mixed) == b.pre_tokenize_str(mixed), ref

@@ -108,6 +108,11 @@ class CharDelimiterSplit(PreTokenizer):
         super().__init__({"type": "CharDelimiterSplit", "delimiter": delimiter})
 
 
+class UnicodeScripts(PreTokenizer):
+    def __init__(self) -> None:
+        super().__init__({"type": "UnicodeScripts"})
+
+
 class Sequence(PreTokenizer):
     def __init__(self, pretokenizers: List[PreTokenizer]) -> None:
         super().__init__({"type": "Sequence", "pretokenizers": [p._spec for p in pretokenizers]})
@@ -130,6 +135,7 @@ __all__ = [
     "Punctuation",
     "Digits",
     "CharDelimiterSplit",
+    "UnicodeScripts",
     "Sequence",
     "Regex",
 ]

@@ -4,6 +4,7 @@
 pub mod byte_level;
 mod metaspace;
 mod split;
+mod unicode_scripts;
 
 pub use byte_level::ByteLevel;
 pub use metaspace::{Metaspace, PrependScheme};
@@ -27,6 +28,7 @@ pub enum PreTokenizer {
     Punctuation(Punctuation),
     Digits(Digits),
     CharDelimiterSplit(CharDelimiterSplit),
+    UnicodeScripts,
     Sequence(PreTokenizerSequence),
 }
 
@@ -144,6 +146,7 @@ impl PreTokenizer {
             PreTokenizer::CharDelimiterSplit(c) => {
                 pt.split_plain(|_, n| n.split(&c.delimiter, Removed))
             }
+            PreTokenizer::UnicodeScripts => unicode_scripts::pre_tokenize(pt),
             PreTokenizer::Sequence(s) => {
                 for p in &s.pretokenizers {
                     p.pre_tokenize(pt)?;
