@@ -260,20 +260,33 @@ impl NormalizedString {
         }
     }
 
-    /// Replaces every match of `pattern` by `content`.
+    /// Replaces every match of `pattern` by `content`, in one pass. Each
+    /// replacement char takes the alignment of the last byte of the text it
+    /// replaces (what one `transform_range` per match would give, without
+    /// re-splicing the whole alignment table for every match).
     pub fn replace<P: Pattern + ?Sized>(&mut self, pattern: &P, content: &str) -> Result<()> {
         let matches = pattern.find_matches(&self.normalized)?;
-        let mut shift: isize = 0;
-        for ((start, end), is_match) in matches {
-            if !is_match {
-                continue;
-            }
-            let s = (start as isize + shift) as usize;
-            let e = (end as isize + shift) as usize;
-            let removed = self.normalized[s..e].chars().count();
-            self.transform_range(s, e, content.chars().map(|c| (c, 1)), removed);
-            shift += content.len() as isize - (end - start) as isize;
+        if !matches.iter().any(|m| m.1) {
+            return Ok(());
         }
+        let mut text = String::with_capacity(self.normalized.len());
+        let mut align = Vec::with_capacity(self.alignments.len());
+        for ((start, end), is_match) in matches {
+            if is_match {
+                let a = if end == 0 {
+                    (0, 0)
+                } else {
+                    self.alignments[end - 1]
+                };
+                text.push_str(content);
+                align.extend(std::iter::repeat_n(a, content.len()));
+            } else {
+                text.push_str(&self.normalized[start..end]);
+                align.extend_from_slice(&self.alignments[start..end]);
+            }
+        }
+        self.normalized = text;
+        self.alignments = align;
         Ok(())
     }
 

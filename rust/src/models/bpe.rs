@@ -8,19 +8,22 @@
 //! stale entries skipped on pop: O(n log n) in the word length, never
 //! quadratic, whatever the input.
 
-use super::{opt_bool, opt_str, read_vocab, vocab_value, VocabR};
+use super::{opt_bool, opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
 use crate::normalized::Token;
+use crate::util::FxHashMap;
 use serde_json::{json, Value};
+use std::cell::RefCell;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Default)]
 pub struct Bpe {
-    pub vocab: HashMap<String, u32>,
+    pub vocab: Vocab,
     pub vocab_r: VocabR,
-    /// (left id, right id) -> (rank, merged id)
-    pub merges: HashMap<(u32, u32), (u32, u32)>,
+    /// (left id << 32 | right id) -> (rank, merged id)
+    pub merges: FxHashMap<u64, (u32, u32)>,
     /// The merges as written, in rank order, for saving.
     pub merge_list: Vec<(String, String)>,
     pub dropout: Option<f32>,
@@ -32,6 +35,33 @@ pub struct Bpe {
     pub ignore_merges: bool,
     /// `<0xNN>` ids, when byte_fallback is on and the vocab has them.
     byte_ids: Option<Box<[u32; 256]>>,
+    /// Identifies this vocabulary+merges in the per-thread word cache; a new
+    /// value whenever `rebuild` runs.
+    uid: u64,
+}
+
+/// Words seen recently on this thread, with their `(id, byte length)` pieces.
+/// Most words repeat (" the", " of"), so a hit skips BPE entirely. Keyed by
+/// the owning model's `uid`; cleared when another model uses the thread or
+/// when it holds `WORD_CACHE_CAPACITY` words, which bounds its memory.
+struct WordCache {
+    owner: u64,
+    map: FxHashMap<Box<str>, Box<[(u32, u32)]>>,
+}
+
+const WORD_CACHE_CAPACITY: usize = 1 << 16;
+/// Longer words are not cached (rare, and they would crowd the cache).
+const WORD_CACHE_MAX_LEN: usize = 64;
+
+thread_local! {
+    static WORD_CACHE: RefCell<WordCache> = RefCell::new(WordCache {
+        owner: u64::MAX,
+        map: FxHashMap::default(),
+    });
+}
+
+fn merge_key(a: u32, b: u32) -> u64 {
+    (u64::from(a) << 32) | u64::from(b)
 }
 
 #[derive(Clone, Copy)]
@@ -44,7 +74,7 @@ struct Symbol {
 }
 
 impl Bpe {
-    pub fn new(vocab: HashMap<String, u32>, merge_list: Vec<(String, String)>) -> Result<Self> {
+    pub fn new(vocab: Vocab, merge_list: Vec<(String, String)>) -> Result<Self> {
         let mut b = Bpe {
             vocab,
             merge_list,
@@ -68,7 +98,10 @@ impl Bpe {
             .continuing_subword_prefix
             .as_ref()
             .map_or(0, |p| p.len());
-        let mut merges = HashMap::with_capacity(self.merge_list.len());
+        static NEXT_UID: AtomicU64 = AtomicU64::new(0);
+        self.uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
+        let mut merges =
+            FxHashMap::with_capacity_and_hasher(self.merge_list.len(), Default::default());
         for (rank, (a, b)) in self.merge_list.iter().enumerate() {
             let missing = |t: &str| {
                 Error::config(format!(
@@ -80,7 +113,7 @@ impl Bpe {
             let tail = b.get(prefix_len..).ok_or_else(|| missing(b))?;
             let merged = format!("{a}{tail}");
             let im = *self.vocab.get(&merged).ok_or_else(|| missing(&merged))?;
-            merges.insert((ia, ib), (rank as u32, im));
+            merges.insert(merge_key(ia, ib), (rank as u32, im));
         }
         self.merges = merges;
         self.byte_ids = None;
@@ -266,7 +299,7 @@ impl Bpe {
         // (rank, position, merged id)
         let mut heap: BinaryHeap<Reverse<(u32, u32, u32)>> = BinaryHeap::with_capacity(n);
         for i in 0..n - 1 {
-            if let Some(&(rank, new_id)) = self.merges.get(&(syms[i].id, syms[i + 1].id)) {
+            if let Some(&(rank, new_id)) = self.merges.get(&merge_key(syms[i].id, syms[i + 1].id)) {
                 heap.push(Reverse((rank, i as u32, new_id)));
             }
         }
@@ -287,7 +320,7 @@ impl Bpe {
             }
             let next = s.next as usize;
             let right = syms[next];
-            match self.merges.get(&(s.id, right.id)) {
+            match self.merges.get(&merge_key(s.id, right.id)) {
                 Some(&(_, id)) if id == new_id => {}
                 _ => continue,
             }
@@ -301,12 +334,15 @@ impl Bpe {
             let cur = syms[pos];
             if cur.prev >= 0 {
                 let p = cur.prev as usize;
-                if let Some(&(r, id)) = self.merges.get(&(syms[p].id, cur.id)) {
+                if let Some(&(r, id)) = self.merges.get(&merge_key(syms[p].id, cur.id)) {
                     heap.push(Reverse((r, p as u32, id)));
                 }
             }
             if cur.next >= 0 {
-                if let Some(&(r, id)) = self.merges.get(&(cur.id, syms[cur.next as usize].id)) {
+                if let Some(&(r, id)) = self
+                    .merges
+                    .get(&merge_key(cur.id, syms[cur.next as usize].id))
+                {
                     heap.push(Reverse((r, pos as u32, id)));
                 }
             }
@@ -327,7 +363,31 @@ impl Bpe {
                 return Ok(vec![(id, word.len() as u32)]);
             }
         }
-        Ok(self.merge(self.initial_symbols(word)?))
+        let cacheable = word.len() <= WORD_CACHE_MAX_LEN && self.dropout.is_none_or(|d| d <= 0.0);
+        if !cacheable {
+            return Ok(self.merge(self.initial_symbols(word)?));
+        }
+        let hit = WORD_CACHE.with(|c| {
+            let c = c.borrow();
+            if c.owner == self.uid {
+                c.map.get(word).map(|v| v.to_vec())
+            } else {
+                None
+            }
+        });
+        if let Some(v) = hit {
+            return Ok(v);
+        }
+        let pieces = self.merge(self.initial_symbols(word)?);
+        WORD_CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.owner != self.uid || c.map.len() >= WORD_CACHE_CAPACITY {
+                c.map.clear();
+                c.owner = self.uid;
+            }
+            c.map.insert(word.into(), pieces.clone().into_boxed_slice());
+        });
+        Ok(pieces)
     }
 
     pub fn tokenize(&self, word: &str) -> Result<Vec<Token>> {

@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// token -> id, with a fast hash (lookups are on the hot path).
+pub type Vocab = crate::util::FxHashMap<String, u32>;
+
 #[derive(Debug, Clone)]
 pub enum Model {
     BPE(Bpe),
@@ -55,9 +58,9 @@ impl Model {
 
     pub fn get_vocab(&self) -> HashMap<String, u32> {
         match self {
-            Model::BPE(m) => m.vocab.clone(),
-            Model::WordPiece(m) => m.vocab.clone(),
-            Model::WordLevel(m) => m.vocab.clone(),
+            Model::BPE(m) => m.vocab.iter().map(|(k, &v)| (k.clone(), v)).collect(),
+            Model::WordPiece(m) => m.vocab.iter().map(|(k, &v)| (k.clone(), v)).collect(),
+            Model::WordLevel(m) => m.vocab.iter().map(|(k, &v)| (k.clone(), v)).collect(),
             Model::Unigram(m) => m.get_vocab(),
         }
     }
@@ -136,7 +139,7 @@ impl<'de> Deserialize<'de> for Model {
 pub struct VocabR(Vec<Option<Box<str>>>);
 
 impl VocabR {
-    pub fn new(vocab: &HashMap<String, u32>) -> Self {
+    pub fn new(vocab: &Vocab) -> Self {
         let n = vocab.values().map(|&i| i as usize + 1).max().unwrap_or(0);
         let mut v = vec![None; n];
         for (t, &i) in vocab {
@@ -157,10 +160,7 @@ impl VocabR {
 }
 
 /// Reads `{"token": id, ...}`.
-pub(crate) fn read_vocab(
-    obj: &serde_json::Map<String, Value>,
-    model: &str,
-) -> Result<HashMap<String, u32>> {
+pub(crate) fn read_vocab(obj: &serde_json::Map<String, Value>, model: &str) -> Result<Vocab> {
     let v = obj
         .get("vocab")
         .ok_or_else(|| Error::config(format!("model ({model}): missing field `vocab`")))?;
@@ -169,7 +169,7 @@ pub(crate) fn read_vocab(
             "model.vocab ({model}): expected an object of token: id"
         ))
     })?;
-    let mut out = HashMap::with_capacity(map.len());
+    let mut out = Vocab::with_capacity_and_hasher(map.len(), Default::default());
     for (k, v) in map {
         let id = v
             .as_u64()

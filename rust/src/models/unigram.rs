@@ -5,20 +5,73 @@
 
 use crate::error::{Error, Result};
 use crate::normalized::Token;
+use crate::util::FxHashMap;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
 const UNK_PENALTY: f64 = 10.0;
+
+/// A byte trie over the pieces: `common_prefixes` walks it once per start
+/// position and stops at the first byte no piece continues with, instead of
+/// hashing every substring up to the longest piece.
+#[derive(Debug, Clone, Default)]
+struct Trie {
+    /// Per node: its children as (byte, node) sorted by byte, and the id of
+    /// the piece ending there (`u32::MAX` if none).
+    nodes: Vec<(Vec<(u8, u32)>, u32)>,
+}
+
+impl Trie {
+    fn new(pieces: &[(String, f64)]) -> Self {
+        let mut t = Trie {
+            nodes: vec![(Vec::new(), u32::MAX)],
+        };
+        for (id, (piece, _)) in pieces.iter().enumerate() {
+            let mut node = 0usize;
+            for &b in piece.as_bytes() {
+                node = match t.nodes[node].0.binary_search_by_key(&b, |e| e.0) {
+                    Ok(i) => t.nodes[node].0[i].1 as usize,
+                    Err(i) => {
+                        let child = t.nodes.len();
+                        t.nodes.push((Vec::new(), u32::MAX));
+                        t.nodes[node].0.insert(i, (b, child as u32));
+                        child
+                    }
+                };
+            }
+            // A duplicated piece keeps its last id, as the id lookup does.
+            t.nodes[node].1 = id as u32;
+        }
+        t
+    }
+
+    /// Calls `f(end, id)` for every piece that is a prefix of `bytes[start..]`,
+    /// shortest first.
+    #[inline]
+    fn common_prefixes(&self, bytes: &[u8], start: usize, mut f: impl FnMut(usize, u32)) {
+        let mut node = 0usize;
+        for (i, &b) in bytes[start..].iter().enumerate() {
+            let children = &self.nodes[node].0;
+            match children.binary_search_by_key(&b, |e| e.0) {
+                Ok(k) => node = children[k].1 as usize,
+                Err(_) => return,
+            }
+            let id = self.nodes[node].1;
+            if id != u32::MAX {
+                f(start + i + 1, id);
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Unigram {
     pub vocab: Vec<(String, f64)>,
     pub unk_id: Option<usize>,
     pub byte_fallback: bool,
-    token_to_ids: HashMap<String, u32>,
+    token_to_ids: FxHashMap<String, u32>,
     min_score: f64,
-    /// The longest piece, in bytes.
-    max_piece_len: usize,
+    trie: Trie,
 }
 
 impl Unigram {
@@ -35,19 +88,19 @@ impl Unigram {
                 )));
             }
         }
-        let mut token_to_ids = HashMap::with_capacity(vocab.len());
+        let mut token_to_ids = FxHashMap::with_capacity_and_hasher(vocab.len(), Default::default());
         for (i, (t, _)) in vocab.iter().enumerate() {
             token_to_ids.insert(t.clone(), i as u32);
         }
         let min_score = vocab.iter().map(|v| v.1).fold(f64::INFINITY, f64::min);
-        let max_piece_len = vocab.iter().map(|v| v.0.len()).max().unwrap_or(0);
+        let trie = Trie::new(&vocab);
         Ok(Unigram {
             vocab,
             unk_id,
             byte_fallback,
             token_to_ids,
             min_score,
-            max_piece_len,
+            trie,
         })
     }
 
@@ -101,7 +154,10 @@ impl Unigram {
         self.vocab.get(id as usize).map(|v| v.0.as_str())
     }
     pub fn get_vocab(&self) -> HashMap<String, u32> {
-        self.token_to_ids.clone()
+        self.token_to_ids
+            .iter()
+            .map(|(k, &v)| (k.clone(), v))
+            .collect()
     }
 
     /// The best segmentation of `s` as byte ranges, unk runs fused.
@@ -127,28 +183,22 @@ impl Unigram {
             let here = best[pos].score;
             let ch_len = s[pos..].chars().next().map_or(1, char::len_utf8);
             let mut has_single = false;
-            let limit = n.min(pos + self.max_piece_len);
-            let mut end = pos + ch_len;
-            while end <= limit {
-                if let Some(&id) = self.token_to_ids.get(&s[pos..end]) {
-                    let cand = here + self.vocab[id as usize].1;
-                    let t = &mut best[end];
-                    if t.start.is_none() || cand > t.score {
-                        *t = Node {
-                            id,
-                            score: cand,
-                            start: Some(pos),
-                        };
-                    }
-                    if end - pos == ch_len {
-                        has_single = true;
-                    }
+            let bytes = s.as_bytes();
+            let vocab = &self.vocab;
+            self.trie.common_prefixes(bytes, pos, |end, id| {
+                let cand = here + vocab[id as usize].1;
+                let t = &mut best[end];
+                if t.start.is_none() || cand > t.score {
+                    *t = Node {
+                        id,
+                        score: cand,
+                        start: Some(pos),
+                    };
                 }
-                if end == n {
-                    break;
+                if end - pos == ch_len {
+                    has_single = true;
                 }
-                end += s[end..].chars().next().map_or(1, char::len_utf8);
-            }
+            });
             if !has_single {
                 let unk = self.unk_id.ok_or_else(|| {
                     Error::config(
@@ -189,10 +239,18 @@ impl Unigram {
             return Ok(Vec::new());
         }
         let mut out = Vec::new();
+        let unk = self.unk_id.map(|u| u as u32);
         for (a, b, id) in self.segment(s)? {
             let piece = &s[a..b];
-            let id = match self.token_to_ids.get(piece) {
-                Some(&id) => id,
+            // A piece found in the vocabulary already has its id; only unk
+            // runs (fused) need a lookup, as they may spell a real piece.
+            let known = if Some(id) == unk {
+                self.token_to_ids.get(piece).copied()
+            } else {
+                Some(id)
+            };
+            let id = match known {
+                Some(id) => id,
                 None => {
                     if self.byte_fallback {
                         let bytes: Option<Vec<(u32, String)>> = piece

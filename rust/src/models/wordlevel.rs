@@ -1,20 +1,19 @@
 //! WordLevel: each word is one token, or `unk`.
 
-use super::{opt_str, read_vocab, vocab_value, VocabR};
+use super::{opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
 use crate::normalized::Token;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct WordLevel {
-    pub vocab: HashMap<String, u32>,
+    pub vocab: Vocab,
     pub vocab_r: VocabR,
     pub unk_token: String,
 }
 
 impl WordLevel {
-    pub fn new(vocab: HashMap<String, u32>, unk_token: String) -> Self {
+    pub fn new(vocab: Vocab, unk_token: String) -> Self {
         let vocab_r = VocabR::new(&vocab);
         WordLevel {
             vocab,

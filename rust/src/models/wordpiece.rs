@@ -2,15 +2,14 @@
 //! pieces carrying the `##` prefix; a word that cannot be covered, or that is
 //! longer than `max_input_chars_per_word` chars, becomes one `unk` token.
 
-use super::{opt_str, read_vocab, vocab_value, VocabR};
+use super::{opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
 use crate::normalized::Token;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct WordPiece {
-    pub vocab: HashMap<String, u32>,
+    pub vocab: Vocab,
     pub vocab_r: VocabR,
     pub unk_token: String,
     pub continuing_subword_prefix: String,
@@ -21,7 +20,7 @@ pub struct WordPiece {
 
 impl WordPiece {
     pub fn new(
-        vocab: HashMap<String, u32>,
+        vocab: Vocab,
         unk_token: String,
         continuing_subword_prefix: String,
         max_input_chars_per_word: usize,
