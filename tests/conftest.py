@@ -92,17 +92,36 @@ def tokenizer_sources() -> Dict[str, str]:
 
 
 @cache
-def corpus_docs(name: str, n_docs: int = 300, seed: int = 0, max_chars: int = 3000) -> List[str]:
-    """A reproducible sample of documents from a shared corpus (first 8 MB)."""
+def _corpus_chunks(name: str, max_chars: int) -> List[str]:
     p = find_data(f"corpus/{name}.txt.xz")
     if p is None:
         return []
     with lzma.open(p, "rt", encoding="utf-8", errors="replace") as f:
-        text = f.read(8_000_000)
-    docs = [d for d in text.split("\n\n") if d.strip()]
+        text = f.read()
+    chunks: List[str] = []
+    for doc in text.split("\n\n"):
+        if not doc.strip():
+            continue
+        # Long documents (a whole book) become line-aligned chunks.
+        cur: List[str] = []
+        size = 0
+        for line in doc.splitlines(keepends=True):
+            if size + len(line) > max_chars and cur:
+                chunks.append("".join(cur))
+                cur, size = [], 0
+            cur.append(line)
+            size += len(line)
+        if cur:
+            chunks.append("".join(cur))
+    return chunks
+
+
+def corpus_docs(name: str, n_docs: int = 300, seed: int = 0, max_chars: int = 3000) -> List[str]:
+    """A reproducible sample of documents (or line-aligned chunks of at most
+    `max_chars`) from anywhere in a shared corpus."""
+    chunks = _corpus_chunks(name, max_chars)
     rng = random.Random(seed)
-    picked = rng.sample(docs, min(n_docs, len(docs)))
-    return [d[:max_chars] for d in picked]
+    return rng.sample(chunks, min(n_docs, len(chunks)))
 
 
 @pytest.fixture(scope="session")

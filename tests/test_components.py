@@ -188,6 +188,24 @@ def test_small_models_built_in_python() -> None:
         (lambda m: m.BPE(vocab, merges, unk_token="[UNK]", fuse_unk=True), ["xxab", "abyyc"]),
         (lambda m: m.BPE(vocab, merges, unk_token="[UNK]", byte_fallback=True), ["a", "zab"]),
         (lambda m: m.BPE(vocab, merges, ignore_merges=True), ["abc", "ab"]),
+        (
+            lambda m: m.BPE(
+                {"[UNK]": 0, "a": 1, "b</w>": 2, "ab</w>": 3, "b": 4, "a</w>": 5, "ab": 6},
+                [("a", "b</w>"), ("a", "b")],
+                unk_token="[UNK]",
+                end_of_word_suffix="</w>",
+            ),
+            ["ab", "a", "abab", "ba", "zab"],
+        ),
+        (
+            lambda m: m.BPE(
+                {"[UNK]": 0, "a": 1, "##b": 2, "a##b": 3, "ab": 4, "##a": 5},
+                [("a", "##b")],
+                unk_token="[UNK]",
+                continuing_subword_prefix="##",
+            ),
+            ["ab", "aba", "b", "abz"],
+        ),
         (lambda m: m.WordPiece(vocab, unk_token="[UNK]"), ["ab", "abab", "abx", "b"]),
         (lambda m: m.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=2), ["ab", "aba"]),
         (lambda m: m.WordLevel(vocab, unk_token="[UNK]"), ["ab", "zz"]),
@@ -237,6 +255,35 @@ def test_template_processing_from_python() -> None:
             x, y = a.encode(*args), b.encode(*args)
             assert (x.ids, x.type_ids, x.sequence_ids, x.offsets) == (y.ids, y.type_ids, y.sequence_ids, y.offsets)
         assert a.num_special_tokens_to_add(True) == b.num_special_tokens_to_add(True)
+
+
+def test_processor_sequence_like_llama31() -> None:
+    """A Sequence of ByteLevel and TemplateProcessing, as Llama 3.1 files have."""
+    from conftest import tokenizer_sources
+
+    src = tokenizer_sources().get("llama3")
+    if src is None:
+        pytest.skip("llama3 not found")
+    a, b = tokenizers.Tokenizer.from_str(src), fasttok.Tokenizer.from_str(src)
+    specials = [("<|begin_of_text|>", 128000)]
+    a.post_processor = hf_pp.Sequence(
+        [
+            hf_pp.ByteLevel(trim_offsets=False),
+            hf_pp.TemplateProcessing("<|begin_of_text|> $A", "<|begin_of_text|> $A <|begin_of_text|>:1 $B:1", specials),
+        ]
+    )
+    b.post_processor = processors.Sequence(
+        [
+            processors.ByteLevel(trim_offsets=False),
+            processors.TemplateProcessing(
+                "<|begin_of_text|> $A", "<|begin_of_text|> $A <|begin_of_text|>:1 $B:1", specials
+            ),
+        ]
+    )
+    for args in (("Hello  world!",), (" a b ", "c d")):
+        for sp in (True, False):
+            x, y = a.encode(*args, add_special_tokens=sp), b.encode(*args, add_special_tokens=sp)
+            assert (x.ids, x.offsets, x.type_ids, x.sequence_ids) == (y.ids, y.offsets, y.type_ids, y.sequence_ids)
 
 
 def test_added_tokens_options() -> None:
