@@ -363,3 +363,38 @@ def test_unicode_scripts_on_every_code_point() -> None:
     for ref in "a0\u0301αд中한क":
         mixed = ref.join(every[i : i + 1] for i in range(0, len(every), 7))
         assert a.pre_tokenize_str(mixed) == b.pre_tokenize_str(mixed), ref
+
+
+def test_encoding_methods_match_tokenizers() -> None:
+    from conftest import tokenizer_sources
+
+    src = tokenizer_sources()["bert-base-uncased"]
+    a, b = tokenizers.Tokenizer.from_str(src), fasttok.Tokenizer.from_str(src)
+    for t in (a, b):
+        t.no_padding()
+        t.no_truncation()
+    x, y = (
+        a.encode("Hello there, general Kenobi", "You are a bold one"),
+        b.encode("Hello there, general Kenobi", "You are a bold one"),
+    )
+    for pos in range(0, 30):
+        for seq in (0, 1):
+            assert x.char_to_token(pos, seq) == y.char_to_token(pos, seq)
+            assert x.char_to_word(pos, seq) == y.char_to_word(pos, seq)
+    for w in range(6):
+        for seq in (0, 1):
+            assert x.word_to_tokens(w, seq) == y.word_to_tokens(w, seq)
+            assert x.word_to_chars(w, seq) == y.word_to_chars(w, seq)
+    for i in range(len(x)):
+        assert x.token_to_sequence(i) == y.token_to_sequence(i)
+        assert x.token_to_word(i) == y.token_to_word(i)
+        assert x.token_to_chars(i) == y.token_to_chars(i)
+    m1 = tokenizers.Encoding.merge([x, a.encode("more")], growing_offsets=True)
+    m2 = fasttok.Encoding.merge([y, b.encode("more")], growing_offsets=True)
+    assert (m1.ids, m1.offsets, m1.sequence_ids) == (m2.ids, m2.offsets, m2.sequence_ids)
+    x.pad(40, direction="left", pad_id=7)
+    y.pad(40, direction="left", pad_id=7)
+    assert (x.ids, x.attention_mask, x.sequence_ids) == (y.ids, y.attention_mask, y.sequence_ids)
+    x.truncate(10, stride=2)
+    y.truncate(10, stride=2)
+    assert (x.ids, [o.ids for o in x.overflowing]) == (y.ids, [o.ids for o in y.overflowing])

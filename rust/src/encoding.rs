@@ -196,7 +196,7 @@ impl Encoding {
         self.overflowing = overflowings;
     }
 
-    pub fn merge(encodings: Vec<Encoding>, growing_offsets: bool) -> Encoding {
+    pub fn merge(encodings: impl IntoIterator<Item = Encoding>, growing_offsets: bool) -> Encoding {
         let mut out = Encoding::default();
         for e in encodings {
             out.merge_with(e, growing_offsets);

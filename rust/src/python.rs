@@ -241,10 +241,13 @@ impl PyEncoding {
     fn token_to_sequence(&self, token_index: usize) -> Option<usize> {
         self.inner.token_to_sequence(token_index)
     }
+    /// None for tokens outside every sequence (special tokens), as in `tokenizers`.
     fn token_to_word(&self, token_index: usize) -> Option<u32> {
+        self.inner.token_to_sequence(token_index)?;
         self.inner.words.get(token_index).copied().flatten()
     }
     fn token_to_chars(&self, token_index: usize) -> Option<(usize, usize)> {
+        self.inner.token_to_sequence(token_index)?;
         self.inner.offsets.get(token_index).copied()
     }
     #[pyo3(signature = (char_pos, sequence_index=0))]
@@ -259,6 +262,68 @@ impl PyEncoding {
             self.inner.offsets.get(b.checked_sub(1)?)?.1,
         ))
     }
+    #[pyo3(signature = (char_pos, sequence_index=0))]
+    fn char_to_word(&self, char_pos: usize, sequence_index: usize) -> Option<u32> {
+        let t = self.inner.char_to_token(char_pos, sequence_index)?;
+        self.token_to_word(t)
+    }
+
+    /// Merges encodings into one, as `tokenizers`' `Encoding.merge`.
+    #[staticmethod]
+    #[pyo3(signature = (encodings, growing_offsets=true))]
+    fn merge(encodings: Vec<PyRef<'_, PyEncoding>>, growing_offsets: bool) -> PyEncoding {
+        PyEncoding {
+            inner: Encoding::merge(encodings.iter().map(|e| e.inner.clone()), growing_offsets),
+        }
+    }
+
+    #[pyo3(signature = (length, direction="right", pad_id=0, pad_type_id=0, pad_token="[PAD]"))]
+    fn pad(
+        &mut self,
+        py: Python<'_>,
+        length: usize,
+        direction: &str,
+        pad_id: u32,
+        pad_type_id: u32,
+        pad_token: &str,
+    ) -> PyResult<()> {
+        let dir = match direction {
+            "right" => crate::encoding::PaddingDirection::Right,
+            "left" => crate::encoding::PaddingDirection::Left,
+            d => {
+                return Err(input_error(
+                    py,
+                    format!("pad: direction must be left or right, got {d:?}"),
+                ))
+            }
+        };
+        self.inner.pad(length, pad_id, pad_type_id, pad_token, dir);
+        Ok(())
+    }
+
+    #[pyo3(signature = (max_length, stride=0, direction="right"))]
+    fn truncate(
+        &mut self,
+        py: Python<'_>,
+        max_length: usize,
+        stride: usize,
+        direction: &str,
+    ) -> PyResult<()> {
+        let dir = match direction {
+            "right" => crate::encoding::TruncationDirection::Right,
+            "left" => crate::encoding::TruncationDirection::Left,
+            d => {
+                return Err(input_error(
+                    py,
+                    format!("truncate: direction must be left or right, got {d:?}"),
+                ))
+            }
+        };
+        self.inner
+            .truncate(max_length, stride, dir)
+            .map_err(|e| to_py_err(py, e))
+    }
+
     fn __getstate__(&self, py: Python<'_>) -> PyResult<String> {
         serde_json::to_string(&self.inner).map_err(|e| input_error(py, e.to_string()))
     }
