@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import corpus_docs, tokenizer_sources
-from test_parity import assert_same
 
 import fasttok
+
+from conftest import corpus_docs, tokenizer_sources
+from test_parity import assert_same
 
 tokenizers = pytest.importorskip("tokenizers")
 SOURCES = tokenizer_sources()
