@@ -23,7 +23,9 @@ pub enum SplitDelimiterBehavior {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NormalizedString {
-    original: String,
+    /// Length in bytes of the original text this stands for (the text itself
+    /// is not kept: offsets into the whole input are all we need).
+    original_len: usize,
     normalized: String,
     /// For each byte of `normalized`, the original byte range it comes from.
     alignments: Vec<Offsets>,
@@ -39,7 +41,7 @@ impl From<&str> for NormalizedString {
             alignments.extend(std::iter::repeat_n((i, i + n), n));
         }
         NormalizedString {
-            original: s.to_owned(),
+            original_len: s.len(),
             normalized: s.to_owned(),
             alignments,
             original_shift: 0,
@@ -51,9 +53,6 @@ impl NormalizedString {
     pub fn get(&self) -> &str {
         &self.normalized
     }
-    pub fn get_original(&self) -> &str {
-        &self.original
-    }
     pub fn len(&self) -> usize {
         self.normalized.len()
     }
@@ -61,13 +60,10 @@ impl NormalizedString {
         self.normalized.is_empty()
     }
     pub fn len_original(&self) -> usize {
-        self.original.len()
+        self.original_len
     }
     pub fn offsets_original(&self) -> Offsets {
-        (
-            self.original_shift,
-            self.original_shift + self.original.len(),
-        )
+        (self.original_shift, self.original_shift + self.original_len)
     }
 
     /// Normalized byte range -> original byte range (relative to this slice).
@@ -79,7 +75,7 @@ impl NormalizedString {
             return None;
         }
         if self.normalized.is_empty() && (start, end) == (0, 0) {
-            return Some((0, self.original.len()));
+            return Some((0, self.original_len));
         }
         let a = self.alignments.get(start..end)?;
         Some((a.first()?.0, a.last()?.1))
@@ -93,7 +89,7 @@ impl NormalizedString {
         if start > end {
             return None;
         }
-        if self.original.is_empty() && (start, end) == (0, 0) {
+        if self.original_len == 0 && (start, end) == (0, 0) {
             return Some((0, self.normalized.len()));
         }
         let (mut s, mut e) = (None, None);
@@ -121,7 +117,7 @@ impl NormalizedString {
         }
         let (os, oe) = self.normalized_to_original(start, end)?;
         Some(NormalizedString {
-            original: self.original.get(os..oe).unwrap_or_default().to_owned(),
+            original_len: oe.saturating_sub(os),
             normalized: self
                 .normalized
                 .get(start..end)
@@ -186,8 +182,13 @@ impl NormalizedString {
             new_align.extend(std::iter::repeat_n(align, c.len_utf8()));
             new_text.push(c);
         }
-        self.alignments.splice(start..end, new_align);
-        self.normalized.replace_range(start..end, &new_text);
+        if start == 0 && end == self.normalized.len() {
+            self.alignments = new_align;
+            self.normalized = new_text;
+        } else {
+            self.alignments.splice(start..end, new_align);
+            self.normalized.replace_range(start..end, &new_text);
+        }
     }
 
     pub fn transform<I>(&mut self, dest: I, initial_offset: usize)
@@ -215,6 +216,21 @@ impl NormalizedString {
         }
         out.reverse();
         self.transform(out, removed as usize);
+    }
+
+    /// Rewrites every byte as `table[byte]`; each new char keeps the
+    /// alignment of the char its byte came from (all bytes of a char share
+    /// one alignment, so this equals the general transformation).
+    pub fn bytes_to_chars(&mut self, table: &[char; 256]) {
+        let mut text = String::with_capacity(self.normalized.len() * 2);
+        let mut align = Vec::with_capacity(self.normalized.len() * 2);
+        for (i, &b) in self.normalized.as_bytes().iter().enumerate() {
+            let c = table[b as usize];
+            text.push(c);
+            align.extend(std::iter::repeat_n(self.alignments[i], c.len_utf8()));
+        }
+        self.normalized = text;
+        self.alignments = align;
     }
 
     pub fn map(&mut self, f: impl Fn(char) -> char) {

@@ -79,18 +79,9 @@ fn gpt2_regex() -> &'static Regex {
     })
 }
 
-/// Rewrites each byte as its table char; continuation bytes are insertions.
+/// Rewrites each byte as its table char.
 pub fn to_byte_chars(n: &mut NormalizedString) {
-    let table = byte_to_char();
-    let s = n.get();
-    let mut t = Vec::with_capacity(s.len());
-    for c in s.chars() {
-        let mut buf = [0u8; 4];
-        for (i, b) in c.encode_utf8(&mut buf).bytes().enumerate() {
-            t.push((table[b as usize], isize::from(i > 0)));
-        }
-    }
-    n.transform(t, 0);
+    n.bytes_to_chars(byte_to_char());
 }
 
 impl ByteLevel {
