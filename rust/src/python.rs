@@ -729,12 +729,7 @@ impl PyTokenizer {
 
     /// Padding as a JSON object (tokenizer.json's `padding`), or None.
     fn set_padding(&self, py: Python<'_>, json: Option<String>) -> PyResult<()> {
-        let p: Option<PaddingParams> = match json {
-            Some(j) => Some(
-                serde_json::from_str(&j).map_err(|e| input_error(py, format!("padding: {e}")))?,
-            ),
-            None => None,
-        };
+        let p: Option<PaddingParams> = parse_params(py, "padding", json)?;
         self.update(py, move |t| {
             t.padding = p;
             Ok(())
@@ -851,6 +846,15 @@ impl PyTokenizer {
             None => Ok(sequence),
         })
     }
+}
+
+fn parse_params<T: serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    what: &str,
+    json: Option<String>,
+) -> PyResult<Option<T>> {
+    json.map(|j| serde_json::from_str(&j).map_err(|e| input_error(py, format!("{what}: {e}"))))
+        .transpose()
 }
 
 fn ids_u32(py: Python<'_>, ids: Vec<i64>) -> PyResult<Vec<u32>> {

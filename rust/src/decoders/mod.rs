@@ -2,7 +2,6 @@
 //! list (`decode_chain`), so that they compose in a `Sequence`.
 
 use crate::error::Result;
-use crate::normalizers::{CompiledPattern, StringOrRegex};
 use crate::pre_tokenizers::{ByteLevel, Metaspace};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +15,7 @@ pub enum Decoder {
     ByteFallback,
     Fuse,
     Strip(StripDecoder),
-    Replace(ReplaceDecoder),
+    Replace(crate::normalizers::Replace),
     CTC(CtcDecoder),
     Sequence(DecoderSequence),
 }
@@ -53,40 +52,6 @@ pub struct StripDecoder {
     pub start: usize,
     #[serde(default)]
     pub stop: usize,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(try_from = "ReplaceDecoderSpec", into = "ReplaceDecoderSpec")]
-pub struct ReplaceDecoder {
-    pub pattern: StringOrRegex,
-    pub content: String,
-    compiled: CompiledPattern,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ReplaceDecoderSpec {
-    pattern: StringOrRegex,
-    content: String,
-}
-
-impl TryFrom<ReplaceDecoderSpec> for ReplaceDecoder {
-    type Error = crate::error::Error;
-    fn try_from(s: ReplaceDecoderSpec) -> Result<Self> {
-        Ok(ReplaceDecoder {
-            compiled: CompiledPattern::new(&s.pattern)?,
-            pattern: s.pattern,
-            content: s.content,
-        })
-    }
-}
-
-impl From<ReplaceDecoder> for ReplaceDecoderSpec {
-    fn from(r: ReplaceDecoder) -> Self {
-        ReplaceDecoderSpec {
-            pattern: r.pattern,
-            content: r.content,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -211,10 +176,7 @@ impl Decoder {
                     chars[a..b].iter().collect()
                 })
                 .collect(),
-            Decoder::Replace(r) => tokens
-                .into_iter()
-                .map(|t| r.compiled.replace_str(&t, &r.content))
-                .collect(),
+            Decoder::Replace(r) => tokens.into_iter().map(|t| r.apply_str(&t)).collect(),
             Decoder::CTC(c) => {
                 let mut out: Vec<String> = Vec::new();
                 let mut prev: Option<String> = None;

@@ -8,36 +8,30 @@ use crate::normalized::NormalizedString;
 use unicode_normalization_alignments::char::is_combining_mark;
 use unicode_normalization_alignments::UnicodeNormalization;
 
-pub fn nfd(n: &mut NormalizedString) {
+/// Applies one normalization form (given as its char iterator, which
+/// reports how each char changes the length); ASCII text is unchanged by all.
+fn apply(n: &mut NormalizedString, form: fn(&str) -> Vec<(char, isize)>) {
     if n.get().is_ascii() {
         return;
     }
-    let t: Vec<(char, isize)> = n.get().nfd().collect();
+    let t = form(n.get());
     n.transform(t, 0);
+}
+
+pub fn nfd(n: &mut NormalizedString) {
+    apply(n, |s| s.nfd().collect());
 }
 
 pub fn nfkd(n: &mut NormalizedString) {
-    if n.get().is_ascii() {
-        return;
-    }
-    let t: Vec<(char, isize)> = n.get().nfkd().collect();
-    n.transform(t, 0);
+    apply(n, |s| s.nfkd().collect());
 }
 
 pub fn nfc(n: &mut NormalizedString) {
-    if n.get().is_ascii() {
-        return;
-    }
-    let t: Vec<(char, isize)> = n.get().nfc().collect();
-    n.transform(t, 0);
+    apply(n, |s| s.nfc().collect());
 }
 
 pub fn nfkc(n: &mut NormalizedString) {
-    if n.get().is_ascii() {
-        return;
-    }
-    let t: Vec<(char, isize)> = n.get().nfkc().collect();
-    n.transform(t, 0);
+    apply(n, |s| s.nfkc().collect());
 }
 
 pub fn strip_accents(n: &mut NormalizedString) {

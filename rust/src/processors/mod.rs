@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub enum PostProcessor {
     BertProcessing(BertProcessing),
     RobertaProcessing(RobertaProcessing),
-    ByteLevel(ByteLevelProcessing),
+    ByteLevel(crate::pre_tokenizers::ByteLevel),
     TemplateProcessing(TemplateProcessing),
     Sequence(ProcessorSequence),
 }
@@ -34,16 +34,6 @@ pub struct RobertaProcessing {
     pub trim_offsets: bool,
     #[serde(default = "yes")]
     pub add_prefix_space: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ByteLevelProcessing {
-    #[serde(default = "yes")]
-    pub add_prefix_space: bool,
-    #[serde(default = "yes")]
-    pub trim_offsets: bool,
-    #[serde(default = "yes")]
-    pub use_regex: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
