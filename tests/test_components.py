@@ -94,6 +94,8 @@ PRE_TOKENIZERS: List[Callable[[Any], Any]] = [
         (tokenizers.Regex if m is hf_p else fasttok.Regex)(r"(?i:'s|'t)|\p{L}+|\p{N}{1,3}|\s+(?!\S)"), "isolated"
     ),
     lambda m: m.UnicodeScripts(),
+    lambda m: m.FixedLength(),
+    lambda m: m.FixedLength(3),
     lambda m: m.Sequence([m.WhitespaceSplit(), m.Digits(True)]),
 ]
 
@@ -398,3 +400,17 @@ def test_encoding_methods_match_tokenizers() -> None:
     x.truncate(10, stride=2)
     y.truncate(10, stride=2)
     assert (x.ids, [o.ids for o in x.overflowing]) == (y.ids, [o.ids for o in y.overflowing])
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama2", "bert-base-uncased"])
+def test_decode_stream(name: str) -> None:
+    from conftest import tokenizer_sources
+
+    src = tokenizer_sources().get(name)
+    if src is None:
+        pytest.skip(f"{name} not found")
+    a, b = tokenizers.Tokenizer.from_str(src), fasttok.Tokenizer.from_str(src)
+    ids = a.encode("Héllo wörld 🤗 中文 emoji 👨‍👩‍👧 done.").ids
+    for skip in (True, False):
+        sa, sb = hf_d.DecodeStream(skip_special_tokens=skip), decoders.DecodeStream(skip_special_tokens=skip)
+        assert [sa.step(a, i) for i in ids] == [sb.step(b, i) for i in ids]

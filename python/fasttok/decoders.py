@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, List, Optional
 
 from fasttok._component import Component, pattern_spec
 
@@ -71,6 +71,33 @@ class Sequence(Decoder):
         super().__init__({"type": "Sequence", "decoders": [d._spec for d in decoders]})
 
 
+class DecodeStream:
+    """Incremental decoding, one id at a time, as ``tokenizers.decoders.DecodeStream``:
+    ``step`` returns the new text once it forms complete characters, else None."""
+
+    def __init__(self, skip_special_tokens: bool = True) -> None:
+        self.skip_special_tokens = skip_special_tokens
+        self._ids: List[int] = []
+        self._prefix = ""
+        self._prefix_index = 0
+
+    def step(self, tokenizer: Any, id: int) -> Optional[str]:
+        self._ids.append(id)
+        text = tokenizer.decode(self._ids, skip_special_tokens=self.skip_special_tokens)
+        if len(text) <= len(self._prefix) or text.endswith("\ufffd"):
+            return None
+        if not text.startswith(self._prefix):
+            from fasttok.errors import InputError
+
+            raise InputError("DecodeStream: the decoded text no longer starts with what was already returned")
+        new_text = text[len(self._prefix) :]
+        new_prefix_index = len(self._ids) - self._prefix_index
+        self._ids = self._ids[self._prefix_index :]
+        self._prefix = tokenizer.decode(self._ids, skip_special_tokens=self.skip_special_tokens)
+        self._prefix_index = new_prefix_index
+        return new_text
+
+
 __all__ = [
     "Decoder",
     "ByteLevel",
@@ -83,4 +110,5 @@ __all__ = [
     "Replace",
     "CTC",
     "Sequence",
+    "DecodeStream",
 ]

@@ -108,6 +108,13 @@ class CharDelimiterSplit(PreTokenizer):
         super().__init__({"type": "CharDelimiterSplit", "delimiter": delimiter})
 
 
+class FixedLength(PreTokenizer):
+    def __init__(self, length: int = 5) -> None:
+        if length < 1:
+            raise ValueError("length: must be at least 1")
+        super().__init__({"type": "FixedLength", "length": length})
+
+
 class UnicodeScripts(PreTokenizer):
     def __init__(self) -> None:
         super().__init__({"type": "UnicodeScripts"})
@@ -136,6 +143,7 @@ __all__ = [
     "Digits",
     "CharDelimiterSplit",
     "UnicodeScripts",
+    "FixedLength",
     "Sequence",
     "Regex",
 ]

@@ -29,6 +29,7 @@ pub enum PreTokenizer {
     Digits(Digits),
     CharDelimiterSplit(CharDelimiterSplit),
     UnicodeScripts,
+    FixedLength(FixedLength),
     Sequence(PreTokenizerSequence),
 }
 
@@ -51,6 +52,17 @@ fn isolated() -> SplitDelimiterBehavior {
 pub struct Digits {
     #[serde(default)]
     pub individual_digits: bool,
+}
+
+/// Cuts every word into pieces of `length` chars.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FixedLength {
+    #[serde(default = "five")]
+    pub length: usize,
+}
+
+fn five() -> usize {
+    5
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +159,20 @@ impl PreTokenizer {
                 pt.split_plain(|_, n| n.split(&c.delimiter, Removed))
             }
             PreTokenizer::UnicodeScripts => unicode_scripts::pre_tokenize(pt),
+            PreTokenizer::FixedLength(f) => pt.split_plain(|_, n| {
+                let len = f.length.max(1);
+                let mut cuts: Vec<usize> = n
+                    .get()
+                    .char_indices()
+                    .map(|(i, _)| i)
+                    .step_by(len)
+                    .collect();
+                cuts.push(n.len());
+                Ok(cuts
+                    .windows(2)
+                    .filter_map(|w| n.slice(w[0], w[1]))
+                    .collect())
+            }),
             PreTokenizer::Sequence(s) => {
                 for p in &s.pretokenizers {
                     p.pre_tokenize(pt)?;
