@@ -150,3 +150,17 @@ def test_empty_and_huge_inputs() -> None:
     assert t.decode([]) == ""
     big = "a " * 500_000
     assert len(t.encode(big).ids) == 500_000
+
+
+def test_error_inside_a_sequence_names_the_element() -> None:
+    bad = doc(normalizer={"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "Bar"}]})
+    with pytest.raises(fasttok.ConfigError, match=r"normalizer\.normalizers\[1\]`: unknown variant `Bar`"):
+        fasttok.Tokenizer.from_str(bad)
+    bad = doc(
+        pre_tokenizer={
+            "type": "Sequence",
+            "pretokenizers": [{"type": "Split", "pattern": {"Regex": "(("}, "behavior": "Isolated"}],
+        }
+    )
+    with pytest.raises(fasttok.ConfigError, match=r"pre_tokenizer\.pretokenizers\[0\]`: invalid regex"):
+        fasttok.Tokenizer.from_str(bad)

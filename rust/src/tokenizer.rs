@@ -187,6 +187,12 @@ impl Tokenizer {
         let spec: TokenizerSpec = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
+            if let Some((path, message)) = locate_in_sequence(s, &path) {
+                return Error::Parse {
+                    location: format!("{origin}: field `{path}`"),
+                    message,
+                };
+            }
             let location = if path.is_empty() || path == "." || path == "?" {
                 origin.to_owned()
             } else {
@@ -504,6 +510,51 @@ impl Tokenizer {
                 .collect()
         })
     }
+}
+
+/// serde stops at the top of an internally tagged component, so an error
+/// inside a `Sequence` is reported at the component's key; this walks down the
+/// sequences to the element at fault and returns its path and error.
+fn locate_in_sequence(doc: &str, path: &str) -> Option<(String, String)> {
+    fn check(kind: &str, v: &Value) -> Option<String> {
+        let r = match kind {
+            "normalizer" => serde_json::from_value::<Normalizer>(v.clone()).err(),
+            "pre_tokenizer" => serde_json::from_value::<PreTokenizer>(v.clone()).err(),
+            "post_processor" => serde_json::from_value::<PostProcessor>(v.clone()).err(),
+            "decoder" => serde_json::from_value::<Decoder>(v.clone()).err(),
+            _ => None,
+        };
+        r.map(|e| e.to_string())
+    }
+    let kind = path.split('.').next()?;
+    let key = match kind {
+        "normalizer" => "normalizers",
+        "pre_tokenizer" => "pretokenizers",
+        "post_processor" => "processors",
+        "decoder" => "decoders",
+        _ => return None,
+    };
+    let root: Value = serde_json::from_str(doc).ok()?;
+    let mut v = root.get(kind)?;
+    let mut here = kind.to_owned();
+    let mut message = check(kind, v)?;
+    // Bounded by the depth serde_json accepts.
+    for _ in 0..128 {
+        let Some(items) = v.get(key).and_then(Value::as_array) else {
+            break;
+        };
+        let Some((i, item, m)) = items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| check(kind, item).map(|m| (i, item, m)))
+        else {
+            break;
+        };
+        here = format!("{here}.{key}[{i}]");
+        message = m;
+        v = item;
+    }
+    Some((here, message))
 }
 
 pub fn truncate_encodings(
