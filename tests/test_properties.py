@@ -147,3 +147,12 @@ def test_lone_surrogate_is_a_clear_error() -> None:
         ft.encode("abc\ud800def")
     with pytest.raises(fasttok.InputError, match="surrogate"):
         ft.encode_batch(["ok", "\udfff"])
+
+
+@pytest.mark.parametrize("name", [n for n in ("llama2", "mistral-7b") if n in SOURCES])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(TEXT, min_size=4, max_size=12))
+def test_long_sentencepiece_words(name: str, parts: list) -> None:
+    """Without a pre-tokenizer the whole text is one BPE word; fasttok cuts it
+    before each `▁` (when provably exact): the ids must not change."""
+    check(name, " ".join(parts) + " " + "▁ ▁▁x" * 20)

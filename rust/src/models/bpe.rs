@@ -38,6 +38,38 @@ pub struct Bpe {
     /// Identifies this vocabulary+merges in the per-thread word cache; a new
     /// value whenever `rebuild` runs.
     uid: u64,
+    /// True when a word can be cut before every `▁` that follows another char
+    /// without changing the result (see `metaspace_cuts_are_exact`).
+    metaspace_cuts: bool,
+}
+
+const METASPACE: char = '\u{2581}';
+
+/// SentencePiece-style vocabularies see a whole sentence as one word (spaces
+/// are `▁`), which makes the word long and the cache useless. Cutting before
+/// a `▁` that follows another char is exact when no merge can ever join the
+/// two sides: when no merged token contains a char other than `▁` followed by
+/// `▁`, and `▁` itself is a token (so it never fuses into an unknown run).
+fn metaspace_cuts_are_exact(b: &Bpe) -> bool {
+    if b.continuing_subword_prefix.is_some()
+        || b.end_of_word_suffix.is_some()
+        || b.ignore_merges
+        || b.dropout.is_some_and(|d| d > 0.0)
+        || !b.vocab.contains_key("\u{2581}")
+    {
+        return false;
+    }
+    b.merge_list.iter().all(|(x, y)| {
+        let merged = format!("{x}{y}");
+        let mut prev: Option<char> = None;
+        for c in merged.chars() {
+            if c == METASPACE && prev.is_some_and(|p| p != METASPACE) {
+                return false;
+            }
+            prev = Some(c);
+        }
+        true
+    })
 }
 
 /// Words seen recently on this thread, with their `(id, byte length)` pieces.
@@ -116,6 +148,7 @@ impl Bpe {
             merges.insert(merge_key(ia, ib), (rank as u32, im));
         }
         self.merges = merges;
+        self.metaspace_cuts = metaspace_cuts_are_exact(self);
         self.byte_ids = None;
         if self.byte_fallback {
             let mut t = Box::new([0u32; 256]);
@@ -363,6 +396,9 @@ impl Bpe {
                 return Ok(vec![(id, word.len() as u32)]);
             }
         }
+        if word.len() > WORD_CACHE_MAX_LEN && self.metaspace_cuts {
+            return self.encode_cut(word);
+        }
         let cacheable = word.len() <= WORD_CACHE_MAX_LEN && self.dropout.is_none_or(|d| d <= 0.0);
         if !cacheable {
             return Ok(self.merge(self.initial_symbols(word)?));
@@ -388,6 +424,31 @@ impl Bpe {
             c.map.insert(word.into(), pieces.clone().into_boxed_slice());
         });
         Ok(pieces)
+    }
+
+    /// Encodes a long word piece by piece, cut before each `▁` that follows
+    /// another char (exact when `metaspace_cuts` holds).
+    fn encode_cut(&self, word: &str) -> Result<Vec<(u32, u32)>> {
+        let mut out = Vec::with_capacity(word.len() / 3);
+        let mut start = 0;
+        let mut prev: Option<char> = None;
+        for (i, c) in word.char_indices() {
+            if c == METASPACE && prev.is_some_and(|p| p != METASPACE) {
+                out.extend(self.encode_piece(&word[start..i])?);
+                start = i;
+            }
+            prev = Some(c);
+        }
+        out.extend(self.encode_piece(&word[start..])?);
+        Ok(out)
+    }
+
+    /// One piece of a cut word: through the cache when short enough.
+    fn encode_piece(&self, piece: &str) -> Result<Vec<(u32, u32)>> {
+        if piece.len() > WORD_CACHE_MAX_LEN {
+            return Ok(self.merge(self.initial_symbols(piece)?));
+        }
+        self.encode_ids(piece)
     }
 
     pub fn tokenize(&self, word: &str) -> Result<Vec<Token>> {
