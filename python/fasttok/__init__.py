@@ -191,11 +191,14 @@ class Tokenizer:
 
     def encode_batch_ids(self, input: Sequence[str], add_special_tokens: bool = True) -> Tuple[Any, Any]:
         """Ids of many texts as one flat ``uint32`` numpy array plus the start
-        of each text in it (``len(input) + 1`` offsets)."""
+        of each text in it (``len(input) + 1`` offsets). No Python object is
+        made per token. Each text is processed as by ``encode`` (so fixed
+        padding and truncation apply; padding to the longest of the batch
+        does not, as it would only add pad ids to the flat array)."""
         import numpy as np
 
         flat, starts = self._t.encode_batch_ids(list(input), add_special_tokens)
-        return np.asarray(flat, dtype=np.uint32), np.asarray(starts, dtype=np.int64)
+        return np.frombuffer(flat, dtype="<u4"), np.frombuffer(starts, dtype="<u8").astype(np.int64)
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         return str(self._t.decode(list(ids), skip_special_tokens))

@@ -16,7 +16,7 @@ use crate::tokenizer::{
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyList, PyString, PyTuple};
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, RwLock};
@@ -595,16 +595,19 @@ impl PyTokenizer {
         Ok(out.into_iter().map(|inner| PyEncoding { inner }).collect())
     }
 
-    /// Ids only, for many texts: one flat list plus where each text starts.
+    /// Ids only, for many texts: the ids of all texts one after the other
+    /// (little-endian u32) and the start of each text in them (little-endian
+    /// u64, one more than texts), as bytearrays that numpy views without a
+    /// copy and without a Python object per token.
     #[pyo3(signature = (input, add_special_tokens=true))]
-    fn encode_batch_ids(
+    fn encode_batch_ids<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         input: Vec<String>,
         add_special_tokens: bool,
-    ) -> PyResult<(Vec<u32>, Vec<usize>)> {
+    ) -> PyResult<(Bound<'py, PyByteArray>, Bound<'py, PyByteArray>)> {
         let t = self.get();
-        run(py, move || {
+        let (flat, starts) = run(py, move || {
             use rayon::prelude::*;
             let per: Vec<Vec<u32>> = crate::util::pool().install(|| {
                 input
@@ -612,15 +615,21 @@ impl PyTokenizer {
                     .map(|s| t.encode_ids(s, add_special_tokens))
                     .collect::<crate::error::Result<Vec<_>>>()
             })?;
-            let mut starts = Vec::with_capacity(per.len() + 1);
-            let mut flat = Vec::with_capacity(per.iter().map(Vec::len).sum());
-            starts.push(0);
+            let total: usize = per.iter().map(Vec::len).sum();
+            let mut flat = Vec::with_capacity(total * 4);
+            let mut starts = Vec::with_capacity((per.len() + 1) * 8);
+            let mut n: u64 = 0;
+            starts.extend_from_slice(&n.to_le_bytes());
             for v in per {
-                flat.extend(v);
-                starts.push(flat.len());
+                for id in &v {
+                    flat.extend_from_slice(&id.to_le_bytes());
+                }
+                n += v.len() as u64;
+                starts.extend_from_slice(&n.to_le_bytes());
             }
             Ok((flat, starts))
-        })
+        })?;
+        Ok((PyByteArray::new(py, &flat), PyByteArray::new(py, &starts)))
     }
 
     #[pyo3(signature = (ids, skip_special_tokens=true))]
