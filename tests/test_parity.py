@@ -37,6 +37,7 @@ EDGE_CASES = [
     "Привет, мир! Γειά σου κόσμε",
     "مرحبا بالعالم",
     "<s> hi </s> <unk> <pad>",
+    "Hello   <mask>   world <mask><mask>x",
     "[CLS] x [SEP] [MASK] [PAD]",
     "<|endoftext|>hi<|endoftext|> <|fim_prefix|>",
     "<|begin_of_text|>x<|eot_id|>",

@@ -18,7 +18,7 @@ tokenizers = pytest.importorskip("tokenizers")
 
 SOURCES = tokenizer_sources()
 
-SPECIALS = ["[CLS]", "[SEP]", "[MASK]", "<s>", "</s>", "<unk>", "<|endoftext|>", "<|eot_id|>", "<pad>"]
+SPECIALS = ["[CLS]", "[SEP]", "[MASK]", "<s>", "</s>", "<unk>", "<mask>", "<|endoftext|>", "<|eot_id|>", "<pad>"]
 
 # Pieces that stress normalizers and splitters.
 PIECES = st.sampled_from(
