@@ -414,3 +414,23 @@ def test_decode_stream(name: str) -> None:
     for skip in (True, False):
         sa, sb = hf_d.DecodeStream(skip_special_tokens=skip), decoders.DecodeStream(skip_special_tokens=skip)
         assert [sa.step(a, i) for i in ids] == [sb.step(b, i) for i in ids]
+
+
+def test_added_tokens_with_a_normalizer() -> None:
+    """Normalized added tokens are matched in the normalized text (BERT lowercases)."""
+    from conftest import tokenizer_sources
+
+    src = tokenizer_sources()["bert-base-uncased"]
+    a, b = tokenizers.Tokenizer.from_str(src), fasttok.Tokenizer.from_str(src)
+    for t, AT in ((a, tokenizers.AddedToken), (b, fasttok.AddedToken)):
+        t.no_padding()
+        t.add_tokens(["NewWord", AT("Ünï", single_word=True), AT("<SEP2>", normalized=False, lstrip=True)])
+        t.add_special_tokens([AT("<Ctrl>", rstrip=True), AT("<MSK>", normalized=True)])
+    for s in ["a newword NEWWORD NewWord", "xünï ünï Ünï", "a   <SEP2>b <Ctrl>   c", "<ctrl> <CTRL> <msk> <MSK>"]:
+        x, y = a.encode(s), b.encode(s)
+        assert (x.ids, x.tokens, x.offsets) == (y.ids, y.tokens, y.offsets), s
+        for skip in (True, False):
+            assert a.decode(x.ids, skip_special_tokens=skip) == b.decode(x.ids, skip_special_tokens=skip)
+    for i in range(30520, a.get_vocab_size() + 1):
+        assert a.id_to_token(i) == b.id_to_token(i)
+    assert a.get_vocab() == b.get_vocab()

@@ -79,6 +79,9 @@ pub struct AddedVocabulary {
     special_set: HashSet<String>,
     raw_matcher: Matcher,
     normalized_matcher: Matcher,
+    /// id -> the normalized content, for `normalized` tokens the normalizer
+    /// changes: `tokenizers` maps such ids back to that form.
+    normalized_forms: HashMap<u32, String>,
     /// When set, special tokens in the text are tokenized as text.
     pub encode_special_tokens: bool,
 }
@@ -103,13 +106,14 @@ impl AddedVocabulary {
     }
 
     pub fn id_to_token<'a>(&'a self, id: u32, model: &'a Model) -> Option<&'a str> {
-        self.map_r
-            .get(&id)
-            .map(|t| t.content.as_str())
+        self.simple_id_to_token(id)
             .or_else(|| model.id_to_token(id))
     }
 
     pub fn simple_id_to_token(&self, id: u32) -> Option<&str> {
+        if let Some(n) = self.normalized_forms.get(&id) {
+            return Some(n);
+        }
         self.map_r.get(&id).map(|t| t.content.as_str())
     }
 
@@ -175,6 +179,7 @@ impl AddedVocabulary {
     pub fn refresh(&mut self, model: &Model, normalizer: Option<&Normalizer>) -> Result<()> {
         let mut raw = Vec::new();
         let mut norm = Vec::new();
+        self.normalized_forms.clear();
         for t in self.special.iter().chain(self.added.iter()) {
             let Some(id) = self.token_to_id(&t.content, model) else {
                 continue;
@@ -184,6 +189,9 @@ impl AddedVocabulary {
                     Some(n) => n.normalize_str(&t.content)?,
                     None => t.content.clone(),
                 };
+                if content != t.content && self.map_r.get(&id).is_some_and(|x| x == t) {
+                    self.normalized_forms.insert(id, content.clone());
+                }
                 norm.push((content, id));
             } else {
                 raw.push((t.content.clone(), id));
