@@ -146,3 +146,29 @@ def test_pickle_tokenizer_to_pool(tok: fasttok.Tokenizer) -> None:
     t2 = pickle.loads(pickle.dumps(tok))
     texts = sample_texts()[:20]
     assert [e.ids for e in t2.encode_batch(texts)] == [e.ids for e in tok.encode_batch(texts)]
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({"FASTTOK_NUM_THREADS": "1"}, 1),
+        ({"FASTTOK_NUM_THREADS": "3"}, 3),
+        ({"RAYON_NUM_THREADS": "2"}, 2),
+        ({"TOKENIZERS_PARALLELISM": "false"}, 1),
+    ],
+)
+def test_thread_count_from_environment(env: dict, expected: int) -> None:
+    import subprocess
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("FASTTOK_NUM_THREADS", "RAYON_NUM_THREADS")}
+    clean.pop("TOKENIZERS_PARALLELISM", None)
+    clean.update(env)
+    r = subprocess.run(
+        [sys.executable, "-c", "import fasttok; print(fasttok.num_threads())"],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout) == expected
