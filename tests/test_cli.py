@@ -43,6 +43,17 @@ def test_info() -> None:
     assert "WordPiece" in r.stdout and "[CLS]" in r.stdout
 
 
+def test_show() -> None:
+    r = run(["show", "-t", BERT, "--color", "never", "Hello, world!"])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "[Hello][,] [world][!]"
+    assert lines[1] == "4 tokens"
+    assert "7592" in lines[2] and "0-5" in lines[2]
+    c = run(["show", "-t", BERT, "--color", "always", "Hi"])
+    assert "\x1b[" in c.stdout
+
+
 def test_parity_on_sample() -> None:
     pytest.importorskip("tokenizers")
     r = run(["parity", "-t", BERT, SAMPLE])
@@ -59,6 +70,7 @@ def test_parity_on_sample() -> None:
         (["info", SAMPLE], 1, "kjv-genesis.txt"),
         (["frobnicate"], 2, "invalid choice"),
         (["encode"], 2, "required"),
+        (["show", "-t", "missing.json", "x"], 1, "missing.json"),
     ],
 )
 def test_failures_are_one_clear_line(args: List[str], code: int, message: str, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The ``fasttok`` command.
 
-Subcommands so far: ``encode``, ``decode``, ``info`` and ``parity``
+Subcommands so far: ``encode``, ``decode``, ``info``, ``show`` and ``parity``
 (training and the rest of the CLI are tracked in the issues). Exit codes:
 0 success, 1 failure or divergence, 2 usage error.
 """
@@ -142,6 +142,36 @@ def cmd_parity(args: argparse.Namespace, out: IO[str]) -> int:
     return 1 if diverged else 0
 
 
+_COLOURS = [41, 42, 43, 44, 45, 46]
+
+
+def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
+    tok = _load(args.tokenizer)
+    tok.no_padding()
+    tok.no_truncation()
+    text = args.text
+    enc = tok.encode(text, add_special_tokens=args.add_special_tokens)
+    colour = args.color == "always" or (args.color == "auto" and out.isatty())
+    pieces = []
+    last = 0
+    for i, (start, end) in enumerate(enc.offsets):
+        if enc.special_tokens_mask[i] or start < last or end <= start:
+            continue
+        pieces.append(text[last:start])
+        piece = text[start:end]
+        if colour:
+            pieces.append(f"\x1b[30;{_COLOURS[i % len(_COLOURS)]}m{piece}\x1b[0m")
+        else:
+            pieces.append(f"[{piece}]")
+        last = end
+    pieces.append(text[last:])
+    out.write("".join(pieces) + "\n")
+    out.write(f"{len(enc.ids)} tokens\n")
+    for i, (id_, token, (start, end)) in enumerate(zip(enc.ids, enc.tokens, enc.offsets)):
+        out.write(f"{i:>5}  {id_:>8}  {token!r:<24} {start}-{end}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fasttok",
@@ -177,6 +207,17 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe a tokenizer", epilog="example: fasttok info tokenizer.json")
     i.add_argument("tokenizer")
     i.set_defaults(run=cmd_info)
+
+    w = sub.add_parser(
+        "show",
+        help="show how a text is tokenized: the text with each token marked, then ids and offsets",
+        epilog='example: fasttok show -t tokenizer.json "Hello, world!"',
+    )
+    w.add_argument("-t", "--tokenizer", required=True)
+    w.add_argument("--add-special-tokens", action="store_true")
+    w.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    w.add_argument("text")
+    w.set_defaults(run=cmd_show)
 
     r = sub.add_parser(
         "parity",
