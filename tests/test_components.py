@@ -434,3 +434,19 @@ def test_added_tokens_with_a_normalizer() -> None:
     for i in range(30520, a.get_vocab_size() + 1):
         assert a.id_to_token(i) == b.id_to_token(i)
     assert a.get_vocab() == b.get_vocab()
+
+
+EVERY_CODE_POINT = "".join(chr(c) for c in range(0x20, 0x110000) if not 0xD800 <= c < 0xE000)
+
+
+@pytest.mark.parametrize("make", NORMALIZERS)
+def test_normalizers_on_every_code_point(make: Callable[[Any], Any]) -> None:
+    """Unicode tables (case mappings, decompositions, categories) agree with
+    those `tokenizers` was built with, for every code point."""
+    assert make(hf_n).normalize_str(EVERY_CODE_POINT) == make(normalizers).normalize_str(EVERY_CODE_POINT)
+
+
+@pytest.mark.parametrize("make", PRE_TOKENIZERS)
+def test_pre_tokenizers_on_every_code_point(make: Callable[[Any], Any]) -> None:
+    spaced = " ".join(EVERY_CODE_POINT[i : i + 40] for i in range(0, len(EVERY_CODE_POINT), 40))
+    assert make(hf_p).pre_tokenize_str(spaced) == make(pre_tokenizers).pre_tokenize_str(spaced)
