@@ -12,6 +12,22 @@ use crate::pattern::Pattern;
 
 pub type Offsets = (usize, usize);
 
+/// An alignment: the original byte range of one normalized byte. Stored as
+/// u32 pairs (8 bytes per byte of text instead of 16): inputs are limited to
+/// 4 GiB, which `check_len` enforces at the entry points.
+type Align = (u32, u32);
+
+/// Inputs longer than the alignments can address are refused.
+pub fn check_len(s: &str) -> crate::error::Result<()> {
+    if s.len() > u32::MAX as usize {
+        return Err(crate::error::Error::input(format!(
+            "input of {} bytes: fasttok handles at most 4 GiB in one text",
+            s.len()
+        )));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SplitDelimiterBehavior {
     Removed,
@@ -28,7 +44,7 @@ pub struct NormalizedString {
     original_len: usize,
     normalized: String,
     /// For each byte of `normalized`, the original byte range it comes from.
-    alignments: Vec<Offsets>,
+    alignments: Vec<Align>,
     /// Where `original` starts inside the whole input, when this is a slice.
     original_shift: usize,
 }
@@ -38,7 +54,7 @@ impl From<&str> for NormalizedString {
         let mut alignments = Vec::with_capacity(s.len());
         for (i, c) in s.char_indices() {
             let n = c.len_utf8();
-            alignments.extend(std::iter::repeat_n((i, i + n), n));
+            alignments.extend(std::iter::repeat_n((i as u32, (i + n) as u32), n));
         }
         NormalizedString {
             original_len: s.len(),
@@ -78,7 +94,7 @@ impl NormalizedString {
             return Some((0, self.original_len));
         }
         let a = self.alignments.get(start..end)?;
-        Some((a.first()?.0, a.last()?.1))
+        Some((a.first()?.0 as usize, a.last()?.1 as usize))
     }
 
     /// Original byte range -> normalized byte range.
@@ -94,10 +110,10 @@ impl NormalizedString {
         }
         let (mut s, mut e) = (None, None);
         for (i, al) in self.alignments.iter().enumerate() {
-            if end < al.1 {
+            if end < al.1 as usize {
                 break;
             }
-            if s.is_none() && start <= al.0 && al.0 != al.1 {
+            if s.is_none() && start <= al.0 as usize && al.0 != al.1 {
                 s = Some(i);
             }
             e = Some(i + 1);
@@ -116,6 +132,7 @@ impl NormalizedString {
             return None;
         }
         let (os, oe) = self.normalized_to_original(start, end)?;
+        let shift = os as u32;
         Some(NormalizedString {
             original_len: oe.saturating_sub(os),
             normalized: self
@@ -127,7 +144,7 @@ impl NormalizedString {
                 .alignments
                 .get(start..end)?
                 .iter()
-                .map(|&(a, b)| (a - os, b - os))
+                .map(|&(a, b)| (a - shift, b - shift))
                 .collect(),
             original_shift: self.original_shift + os,
         })

@@ -323,6 +323,7 @@ impl Tokenizer {
     // ---- encoding ---------------------------------------------------------
 
     fn pretokenize(&self, s: &str) -> Result<PreTokenizedString> {
+        crate::normalized::check_len(s)?;
         let mut pt = self
             .added_vocabulary
             .extract_and_normalize(self.normalizer.as_ref(), s)?;

@@ -184,6 +184,7 @@ impl PreTokenizer {
 
     /// Splits a plain string, as `pre_tokenize_str` does in Python (char offsets).
     pub fn pre_tokenize_str(&self, s: &str) -> Result<Vec<(String, (usize, usize))>> {
+        crate::normalized::check_len(s)?;
         let mut pt = PreTokenizedString::from(s);
         self.pre_tokenize(&mut pt)?;
         Ok(pt.get_splits(true))
