@@ -342,7 +342,7 @@ class Tokenizer:
         core = self._t.component(kind)
         if core is None:
             return None
-        return cls._wrap(json.loads(core.to_json()), core)
+        return cls._from_core(core)
 
     def _set(self, kind: str, value: Any, cls: Any) -> None:
         if value is not None and not isinstance(value, cls):

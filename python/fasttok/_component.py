@@ -8,7 +8,7 @@ for it; the Rust core builds (and validates) it once, at construction.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Dict, Type
+from typing import Any, ClassVar, Dict, Optional, Type
 
 from fasttok import _core
 
@@ -36,15 +36,24 @@ class Component:
 
     _kind: ClassVar[str] = ""
     _registry: ClassVar[Dict[str, Type[Component]]] = {}
-    _spec: Dict[str, Any]
     _core: Any
 
     def __init__(self, spec: Dict[str, Any]) -> None:
         self._set(spec, _core.Component(self._kind, json.dumps(spec)))
 
-    def _set(self, spec: Dict[str, Any], core: Any) -> None:
-        object.__setattr__(self, "_spec", spec)
+    def _set(self, spec: Optional[Dict[str, Any]], core: Any) -> None:
+        object.__setattr__(self, "_spec_cache", spec)
         object.__setattr__(self, "_core", core)
+
+    @property
+    def _spec(self) -> Dict[str, Any]:
+        """The tokenizer.json object; read from the core only when asked for
+        (a model's vocabulary can be large)."""
+        spec = self.__dict__.get("_spec_cache")
+        if spec is None:
+            spec = json.loads(self._core.to_json())
+            object.__setattr__(self, "_spec_cache", spec)
+        return spec  # type: ignore[no-any-return]
 
     @classmethod
     def _wrap(cls, spec: Dict[str, Any], core: Any = None) -> Component:
@@ -56,6 +65,14 @@ class Component:
         obj._set(spec, core)
         return obj
 
+    @classmethod
+    def _from_core(cls, core: Any) -> Component:
+        """Wraps a built component; its spec is read lazily."""
+        sub = cls._registry.get(f"{cls._kind}:{core.type_name()}", cls)
+        obj = sub.__new__(sub)
+        obj._set(None, core)
+        return obj
+
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         type_name = cls.__dict__.get("_type", cls.__name__)
@@ -63,7 +80,9 @@ class Component:
             Component._registry[f"{cls._kind}:{type_name}"] = cls
 
     def __getattr__(self, name: str) -> Any:
-        spec = self.__dict__.get("_spec", {})
+        if name.startswith("_") or "_core" not in self.__dict__:
+            raise AttributeError(name)
+        spec = self._spec
         if name in spec:
             return spec[name]
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")

@@ -22,17 +22,26 @@ pub struct Encoding {
     pub sequence_ranges: BTreeMap<usize, Range<usize>>,
 }
 
+/// Which end of an encoding truncation cuts or padding fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum TruncationDirection {
+pub enum Direction {
     Left,
     Right,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PaddingDirection {
-    Left,
-    Right,
+impl Direction {
+    /// `"left"` or `"right"`, as the Python API spells it.
+    pub fn parse(s: &str) -> Option<Direction> {
+        match s {
+            "left" => Some(Direction::Left),
+            "right" => Some(Direction::Right),
+            _ => None,
+        }
+    }
 }
+
+pub type TruncationDirection = Direction;
+pub type PaddingDirection = Direction;
 
 impl Encoding {
     pub fn len(&self) -> usize {

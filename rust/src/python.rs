@@ -287,16 +287,7 @@ impl PyEncoding {
         pad_type_id: u32,
         pad_token: &str,
     ) -> PyResult<()> {
-        let dir = match direction {
-            "right" => crate::encoding::PaddingDirection::Right,
-            "left" => crate::encoding::PaddingDirection::Left,
-            d => {
-                return Err(input_error(
-                    py,
-                    format!("pad: direction must be left or right, got {d:?}"),
-                ))
-            }
-        };
+        let dir = direction_arg(py, "pad", direction)?;
         self.inner.pad(length, pad_id, pad_type_id, pad_token, dir);
         Ok(())
     }
@@ -309,16 +300,7 @@ impl PyEncoding {
         stride: usize,
         direction: &str,
     ) -> PyResult<()> {
-        let dir = match direction {
-            "right" => crate::encoding::TruncationDirection::Right,
-            "left" => crate::encoding::TruncationDirection::Left,
-            d => {
-                return Err(input_error(
-                    py,
-                    format!("truncate: direction must be left or right, got {d:?}"),
-                ))
-            }
-        };
+        let dir = direction_arg(py, "truncate", direction)?;
         self.inner
             .truncate(max_length, stride, dir)
             .map_err(|e| to_py_err(py, e))
@@ -338,7 +320,7 @@ impl PyEncoding {
 enum Part {
     Normalizer(Normalizer),
     PreTokenizer(PreTokenizer),
-    Model(Box<Model>),
+    Model(Arc<Model>),
     PostProcessor(PostProcessor),
     Decoder(Decoder),
 }
@@ -356,7 +338,7 @@ fn parse_part(kind: &str, json: &str) -> crate::error::Result<Part> {
     Ok(match kind {
         "normalizer" => Part::Normalizer(serde_json::from_str(json).map_err(err)?),
         "pre_tokenizer" => Part::PreTokenizer(serde_json::from_str(json).map_err(err)?),
-        "model" => Part::Model(Box::new(serde_json::from_str(json).map_err(err)?)),
+        "model" => Part::Model(Arc::new(serde_json::from_str(json).map_err(err)?)),
         "post_processor" => Part::PostProcessor(serde_json::from_str(json).map_err(err)?),
         "decoder" => Part::Decoder(serde_json::from_str(json).map_err(err)?),
         other => return Err(Error::config(format!("unknown component kind {other:?}"))),
@@ -367,7 +349,7 @@ fn part_json(p: &Part) -> crate::error::Result<String> {
     let r = match p {
         Part::Normalizer(x) => serde_json::to_string(x),
         Part::PreTokenizer(x) => serde_json::to_string(x),
-        Part::Model(x) => serde_json::to_string(x),
+        Part::Model(x) => serde_json::to_string(&**x),
         Part::PostProcessor(x) => serde_json::to_string(x),
         Part::Decoder(x) => serde_json::to_string(x),
     };
@@ -380,6 +362,21 @@ impl PyComponent {
     fn new(py: Python<'_>, kind: String, json: String) -> PyResult<Self> {
         let part = run(py, move || parse_part(&kind, &json))?;
         Ok(PyComponent { part })
+    }
+
+    /// The component's `type` name, without serializing it (a model's
+    /// vocabulary can be large).
+    fn type_name(&self, py: Python<'_>) -> PyResult<String> {
+        if let Part::Model(m) = &self.part {
+            return Ok(m.kind().to_owned());
+        }
+        let json = self.to_json(py)?;
+        let v: serde_json::Value =
+            serde_json::from_str(&json).map_err(|e| input_error(py, e.to_string()))?;
+        Ok(v.get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or_default()
+            .to_owned())
     }
 
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
@@ -524,7 +521,7 @@ impl PyTokenizer {
     #[new]
     fn new(model: &PyComponent) -> PyResult<Self> {
         match &model.part {
-            Part::Model(m) => Ok(PyTokenizer::wrap(Tokenizer::new((**m).clone()))),
+            Part::Model(m) => Ok(PyTokenizer::wrap(Tokenizer::with_shared_model(m.clone()))),
             _ => Err(PyTypeError::new_err("Tokenizer(model): expected a model")),
         }
     }
@@ -806,7 +803,7 @@ impl PyTokenizer {
                 ("normalizer", Some(Part::Normalizer(n))) => t.normalizer = Some(n),
                 ("pre_tokenizer", None) => t.pre_tokenizer = None,
                 ("pre_tokenizer", Some(Part::PreTokenizer(p))) => t.pre_tokenizer = Some(p),
-                ("model", Some(Part::Model(m))) => t.model = *m,
+                ("model", Some(Part::Model(m))) => t.model = m,
                 ("post_processor", None) => t.post_processor = None,
                 ("post_processor", Some(Part::PostProcessor(p))) => t.post_processor = Some(p),
                 ("decoder", None) => t.decoder = None,
@@ -825,7 +822,7 @@ impl PyTokenizer {
             let r = match kind.as_str() {
                 "normalizer" => t.normalizer.as_ref().map(serde_json::to_string),
                 "pre_tokenizer" => t.pre_tokenizer.as_ref().map(serde_json::to_string),
-                "model" => Some(serde_json::to_string(&t.model)),
+                "model" => Some(serde_json::to_string(&*t.model)),
                 "post_processor" => t.post_processor.as_ref().map(serde_json::to_string),
                 "decoder" => t.decoder.as_ref().map(serde_json::to_string),
                 k => return Err(Error::config(format!("unknown component {k:?}"))),
@@ -840,7 +837,7 @@ impl PyTokenizer {
         let part = match kind {
             "normalizer" => Part::Normalizer(t.normalizer.clone()?),
             "pre_tokenizer" => Part::PreTokenizer(t.pre_tokenizer.clone()?),
-            "model" => Part::Model(Box::new(t.model.clone())),
+            "model" => Part::Model(t.model.clone()),
             "post_processor" => Part::PostProcessor(t.post_processor.clone()?),
             "decoder" => Part::Decoder(t.decoder.clone()?),
             _ => return None,
@@ -855,6 +852,15 @@ impl PyTokenizer {
             None => Ok(sequence),
         })
     }
+}
+
+fn direction_arg(py: Python<'_>, what: &str, s: &str) -> PyResult<crate::encoding::Direction> {
+    crate::encoding::Direction::parse(s).ok_or_else(|| {
+        input_error(
+            py,
+            format!("{what}: direction must be left or right, got {s:?}"),
+        )
+    })
 }
 
 fn parse_params<T: serde::de::DeserializeOwned>(

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::path::Path;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TruncationStrategy {
@@ -129,7 +130,8 @@ pub enum OffsetType {
 pub struct Tokenizer {
     pub normalizer: Option<Normalizer>,
     pub pre_tokenizer: Option<PreTokenizer>,
-    pub model: Model,
+    /// Shared: a tokenizer copied to change one setting keeps the same model.
+    pub model: Arc<Model>,
     pub post_processor: Option<PostProcessor>,
     pub decoder: Option<Decoder>,
     pub added_vocabulary: AddedVocabulary,
@@ -169,6 +171,10 @@ struct AddedTokenWithId {
 
 impl Tokenizer {
     pub fn new(model: Model) -> Self {
+        Self::with_shared_model(Arc::new(model))
+    }
+
+    pub fn with_shared_model(model: Arc<Model>) -> Self {
         Tokenizer {
             normalizer: None,
             pre_tokenizer: None,
@@ -206,7 +212,7 @@ impl Tokenizer {
         let mut t = Tokenizer {
             normalizer: spec.normalizer,
             pre_tokenizer: spec.pre_tokenizer,
-            model: spec.model,
+            model: Arc::new(spec.model),
             post_processor: spec.post_processor,
             decoder: spec.decoder,
             added_vocabulary: AddedVocabulary::default(),
