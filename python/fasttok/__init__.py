@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from fasttok import _core, decoders, models, normalizers, pre_tokenizers, processors
+from fasttok import _core, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from fasttok._component import Regex
 from fasttok.errors import ConfigError, FasttokError, FileError, FileNotFound, InputError
 
@@ -90,6 +90,16 @@ _DIRECTIONS = {"left": "Left", "right": "Right"}
 _STRATEGIES = {"longest_first": "LongestFirst", "only_first": "OnlyFirst", "only_second": "OnlySecond"}
 
 
+_TRAIN_BATCH_ITEMS = 4096
+_TRAIN_BATCH_CHARS = 4 << 20
+
+
+def _trainer_json(trainer: Any) -> str:
+    if not isinstance(trainer, trainers.Trainer):
+        raise TypeError(f"trainer: expected a fasttok.trainers.Trainer, got {type(trainer).__name__}")
+    return trainer._json()
+
+
 def _choice(name: str, value: str, table: Dict[str, str]) -> str:
     if value in table:
         return table[value]
@@ -165,6 +175,47 @@ class Tokenizer:
 
     def __repr__(self) -> str:
         return f"Tokenizer(vocab_size={self.get_vocab_size()}, model={self.model!r})"
+
+    # ---- training -------------------------------------------------------------
+
+    def train(
+        self,
+        files: Union[str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]],
+        trainer: Optional[trainers.Trainer] = None,
+    ) -> None:
+        """Trains the model on text files, read line by line; the normalizer and
+        pre-tokenizer apply. ``trainer`` defaults to the model's own kind."""
+        if isinstance(files, (str, os.PathLike)):
+            files = [files]
+        paths = [os.fspath(f) for f in files]
+        self._t.train(paths, None if trainer is None else _trainer_json(trainer))
+
+    def train_from_iterator(
+        self,
+        iterator: Iterable[Union[str, Iterable[str]]],
+        trainer: Optional[trainers.Trainer] = None,
+        length: Optional[int] = None,
+    ) -> None:
+        """Trains the model on an iterator of strings (or of lists of strings,
+        each string one sequence). It is consumed in batches; each batch is
+        counted on all cores without the GIL."""
+        show = True if trainer is None else bool(trainer.show_progress)
+        counter = _core.WordCounter(show, length)
+        batch: List[str] = []
+        size = 0
+        for item in iterator:
+            seqs = [item] if isinstance(item, str) else item
+            for s in seqs:
+                if not isinstance(s, str):
+                    raise TypeError(f"train_from_iterator: expected str or a list of str, got {type(s).__name__}")
+                batch.append(s)
+                size += len(s)
+            if len(batch) >= _TRAIN_BATCH_ITEMS or size >= _TRAIN_BATCH_CHARS:
+                counter.add(self._t, batch)
+                batch, size = [], 0
+        if batch:
+            counter.add(self._t, batch)
+        self._t.train_counts(counter, None if trainer is None else _trainer_json(trainer))
 
     # ---- encoding -------------------------------------------------------------
 

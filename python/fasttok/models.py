@@ -45,6 +45,20 @@ class Model(Component):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(vocab_size={self.get_vocab_size()})"
 
+    def get_trainer(self) -> Any:
+        """A trainer for this kind of model, with default settings."""
+        from fasttok import trainers
+
+        kinds = {
+            "BPE": trainers.BpeTrainer,
+            "WordPiece": trainers.WordPieceTrainer,
+            "WordLevel": trainers.WordLevelTrainer,
+        }
+        kind = self._core.type_name()
+        if kind not in kinds:
+            raise NotImplementedError(f"training a {kind} model is not supported yet")
+        return kinds[kind]()
+
 
 def _read_vocab_json(path: str) -> Dict[str, int]:
     with open(path, encoding="utf-8") as f:

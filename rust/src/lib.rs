@@ -17,6 +17,7 @@ pub mod pattern;
 pub mod pre_tokenizers;
 pub mod processors;
 pub mod tokenizer;
+pub mod trainers;
 pub mod util;
 
 #[cfg(feature = "python")]

@@ -14,6 +14,7 @@ use crate::processors::PostProcessor;
 use crate::tokenizer::{
     EncodeInput, InputSequence, OffsetType, PaddingParams, Tokenizer, TruncationParams,
 };
+use crate::trainers::{Progress, Trainer, WordCounter};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyList, PyString, PyTuple};
@@ -852,6 +853,95 @@ impl PyTokenizer {
             None => Ok(sequence),
         })
     }
+
+    /// Trains the model on text files; `trainer` is a trainer's JSON, or None
+    /// for the model's default trainer.
+    #[pyo3(signature = (files, trainer=None))]
+    fn train(
+        &self,
+        py: Python<'_>,
+        files: Vec<std::path::PathBuf>,
+        trainer: Option<String>,
+    ) -> PyResult<()> {
+        self.update(py, move |t| {
+            let trainer = match trainer {
+                Some(j) => Trainer::from_json(&j)?,
+                None => Trainer::for_model(&t.model)?,
+            };
+            t.train_files(&trainer, &files)
+        })
+    }
+
+    /// Trains the model on the words a `WordCounter` has counted.
+    #[pyo3(signature = (counter, trainer=None))]
+    fn train_counts(
+        &self,
+        py: Python<'_>,
+        counter: &PyWordCounter,
+        trainer: Option<String>,
+    ) -> PyResult<()> {
+        let counts = {
+            let mut g = counter.lock();
+            std::mem::take(&mut g.0.counts)
+        };
+        let progress = counter.progress_handle();
+        self.update(py, move |t| {
+            let trainer = match trainer {
+                Some(j) => Trainer::from_json(&j)?,
+                None => Trainer::for_model(&t.model)?,
+            };
+            progress.finish();
+            let progress = Progress::new(trainer.show_progress());
+            t.train_from_counts(&trainer, &counts, &progress)
+        })
+    }
+}
+
+/// Word counts gathered batch by batch, for `train_from_iterator`.
+#[pyclass(module = "fasttok._core", name = "WordCounter", frozen)]
+pub struct PyWordCounter {
+    inner: std::sync::Mutex<(WordCounter, Arc<Progress>)>,
+}
+
+impl PyWordCounter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (WordCounter, Arc<Progress>)> {
+        match self.inner.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+    fn progress_handle(&self) -> Arc<Progress> {
+        self.lock().1.clone()
+    }
+}
+
+#[pymethods]
+impl PyWordCounter {
+    #[new]
+    #[pyo3(signature = (show_progress=false, length=None))]
+    fn new(show_progress: bool, length: Option<u64>) -> Self {
+        let p = Progress::new(show_progress);
+        p.stage("Count words", length.unwrap_or(0));
+        PyWordCounter {
+            inner: std::sync::Mutex::new((WordCounter::default(), Arc::new(p))),
+        }
+    }
+
+    /// Counts the words of a batch of sequences, without the GIL.
+    fn add(&self, py: Python<'_>, tokenizer: &PyTokenizer, sequences: Vec<String>) -> PyResult<()> {
+        let t = tokenizer.get();
+        run(py, || {
+            let mut g = self.lock();
+            let n = sequences.len() as u64;
+            g.0.add(&t, &sequences)?;
+            g.1.inc(n);
+            Ok(())
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.lock().0.counts.len()
+    }
 }
 
 fn direction_arg(py: Python<'_>, what: &str, s: &str) -> PyResult<crate::encoding::Direction> {
@@ -897,6 +987,8 @@ mod _core {
     use super::PyEncoding;
     #[pymodule_export]
     use super::PyTokenizer;
+    #[pymodule_export]
+    use super::PyWordCounter;
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -339,6 +339,33 @@ impl Tokenizer {
         Ok(pt)
     }
 
+    /// The words training counts in `s`: normalized and pre-tokenized, with no
+    /// added-token extraction (as `tokenizers` trains). Without a
+    /// pre-tokenizer the whole normalized text is one word, even when empty.
+    pub fn training_words(&self, s: &str, mut f: impl FnMut(&str)) -> Result<()> {
+        crate::normalized::check_len(s)?;
+        let mut n = crate::normalized::NormalizedString::from(s);
+        if let Some(norm) = &self.normalizer {
+            norm.normalize(&mut n)?;
+        }
+        let Some(p) = &self.pre_tokenizer else {
+            f(n.get());
+            return Ok(());
+        };
+        let mut pt = PreTokenizedString {
+            original: String::new(),
+            splits: vec![crate::normalized::Split {
+                normalized: n,
+                tokens: None,
+            }],
+        };
+        p.pre_tokenize(&mut pt)?;
+        for sp in &pt.splits {
+            f(sp.normalized.get());
+        }
+        Ok(())
+    }
+
     /// Normalizes and pre-tokenizes, without the model (for inspection).
     pub fn pre_tokenized(&self, s: &str) -> Result<PreTokenizedString> {
         self.pretokenize(s)

@@ -1,0 +1,286 @@
+//! Vocabulary training. The corpus is read in batches of lines, each line
+//! normalized and pre-tokenized by the tokenizer being trained (as
+//! `tokenizers` does: no added-token extraction), and its words counted in
+//! parallel; a trainer then builds the model from the counts.
+
+pub mod bpe;
+mod progress;
+pub mod wordlevel;
+
+pub use bpe::BpeTrainer;
+pub use progress::Progress;
+pub use wordlevel::WordLevelTrainer;
+
+use crate::added_vocabulary::AddedToken;
+use crate::error::{Error, Result};
+use crate::models::{Model, WordPiece};
+use crate::tokenizer::Tokenizer;
+use crate::util::FxHashMap;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Distinct words of the corpus and how often each occurs.
+pub type WordCounts = FxHashMap<String, u64>;
+
+/// WordPiece vocabularies are trained as BPE with a `##` continuation prefix;
+/// only the vocabulary is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WordPieceTrainer {
+    #[serde(flatten)]
+    pub bpe: BpeTrainer,
+}
+
+impl Default for WordPieceTrainer {
+    fn default() -> Self {
+        WordPieceTrainer {
+            bpe: BpeTrainer {
+                continuing_subword_prefix: Some("##".into()),
+                ..BpeTrainer::default()
+            },
+        }
+    }
+}
+
+/// The trainers, tagged by `type` in their JSON form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Trainer {
+    BpeTrainer(BpeTrainer),
+    WordPieceTrainer(WordPieceTrainer),
+    WordLevelTrainer(WordLevelTrainer),
+}
+
+impl Trainer {
+    pub fn from_json(s: &str) -> Result<Trainer> {
+        let de = &mut serde_json::Deserializer::from_str(s);
+        serde_path_to_error::deserialize(de).map_err(|e| Error::Parse {
+            location: format!("trainer.{}", e.path()),
+            message: e.inner().to_string(),
+        })
+    }
+
+    pub fn show_progress(&self) -> bool {
+        match self {
+            Trainer::BpeTrainer(t) => t.show_progress,
+            Trainer::WordPieceTrainer(t) => t.bpe.show_progress,
+            Trainer::WordLevelTrainer(t) => t.show_progress,
+        }
+    }
+
+    pub fn special_tokens(&self) -> &[AddedToken] {
+        match self {
+            Trainer::BpeTrainer(t) => &t.special_tokens,
+            Trainer::WordPieceTrainer(t) => &t.bpe.special_tokens,
+            Trainer::WordLevelTrainer(t) => &t.special_tokens,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Trainer::BpeTrainer(_) => "BpeTrainer",
+            Trainer::WordPieceTrainer(_) => "WordPieceTrainer",
+            Trainer::WordLevelTrainer(_) => "WordLevelTrainer",
+        }
+    }
+
+    /// The trainer a model trains with by default (`Model.get_trainer`).
+    pub fn for_model(model: &Model) -> Result<Trainer> {
+        Ok(match model {
+            Model::BPE(_) => Trainer::BpeTrainer(BpeTrainer::default()),
+            Model::WordPiece(_) => Trainer::WordPieceTrainer(WordPieceTrainer::default()),
+            Model::WordLevel(_) => Trainer::WordLevelTrainer(WordLevelTrainer::default()),
+            Model::Unigram(_) => {
+                return Err(Error::config(
+                    "training a Unigram model is not supported yet",
+                ))
+            }
+        })
+    }
+
+    /// Builds a new model of the same kind as `model` from the counts.
+    pub fn train(&self, counts: &WordCounts, model: &Model, progress: &Progress) -> Result<Model> {
+        if counts.is_empty() {
+            return Err(Error::input(
+                "the training corpus has no words (it is empty, or the normalizer and \
+                 pre-tokenizer leave nothing of it)",
+            ));
+        }
+        let wrong = |kind: &str| {
+            Error::config(format!(
+                "{} can only train a {kind} model, but the tokenizer's model is {}",
+                self.name(),
+                model.kind()
+            ))
+        };
+        let out = match (self, model) {
+            (Trainer::BpeTrainer(t), Model::BPE(m)) => {
+                Model::BPE(t.train_model(counts, m, progress)?)
+            }
+            (Trainer::BpeTrainer(_), _) => return Err(wrong("BPE")),
+            (Trainer::WordPieceTrainer(t), Model::WordPiece(m)) => {
+                let r = t.bpe.train(counts, progress)?;
+                Model::WordPiece(WordPiece::new(
+                    r.vocab,
+                    m.unk_token.clone(),
+                    t.bpe
+                        .continuing_subword_prefix
+                        .clone()
+                        .unwrap_or_else(|| m.continuing_subword_prefix.clone()),
+                    m.max_input_chars_per_word,
+                ))
+            }
+            (Trainer::WordPieceTrainer(_), _) => return Err(wrong("WordPiece")),
+            (Trainer::WordLevelTrainer(t), Model::WordLevel(m)) => {
+                Model::WordLevel(t.train_model(counts, m, progress)?)
+            }
+            (Trainer::WordLevelTrainer(_), _) => return Err(wrong("WordLevel")),
+        };
+        progress.finish();
+        Ok(out)
+    }
+}
+
+/// Counts the words of a corpus, batch by batch.
+#[derive(Default)]
+pub struct WordCounter {
+    pub counts: WordCounts,
+}
+
+impl WordCounter {
+    /// Counts the words of `seqs` (each one sequence, like a line of a file),
+    /// in parallel over the thread pool.
+    pub fn add<S: AsRef<str> + Sync>(&mut self, tok: &Tokenizer, seqs: &[S]) -> Result<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let pool = crate::util::pool();
+        let parts = (pool.current_num_threads() * 4).max(1);
+        let chunk = seqs.len().div_ceil(parts).max(1);
+        let maps: Vec<Result<WordCounts>> = pool.install(|| {
+            seqs.par_chunks(chunk)
+                .map(|c| {
+                    let mut m = WordCounts::default();
+                    for s in c {
+                        tok.training_words(s.as_ref(), |w| match m.get_mut(w) {
+                            Some(n) => *n += 1,
+                            None => {
+                                m.insert(w.to_owned(), 1);
+                            }
+                        })?;
+                    }
+                    Ok(m)
+                })
+                .collect()
+        });
+        for m in maps {
+            let m = m?;
+            if self.counts.is_empty() {
+                self.counts = m;
+                continue;
+            }
+            for (w, n) in m {
+                *self.counts.entry(w).or_insert(0) += n;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lines are fed to the counter in batches of about this many bytes.
+const BATCH_BYTES: usize = 4 << 20;
+
+/// Reads `files` line by line (each line keeps its `\n`) in batches and counts
+/// their words. Invalid UTF-8 is an error naming the file and byte offset.
+pub fn count_files(tok: &Tokenizer, files: &[PathBuf], progress: &Progress) -> Result<WordCounts> {
+    let io = |p: &Path, e: std::io::Error| Error::Io {
+        path: p.to_owned(),
+        source: e,
+    };
+    let mut total = 0u64;
+    for f in files {
+        total += std::fs::metadata(f).map_err(|e| io(f, e))?.len();
+    }
+    progress.bytes_stage("Read files", total);
+    let mut counter = WordCounter::default();
+    for f in files {
+        let file = std::fs::File::open(f).map_err(|e| io(f, e))?;
+        counter.add_reader(tok, &f.display().to_string(), file, progress)?;
+    }
+    Ok(counter.counts)
+}
+
+impl WordCounter {
+    /// Reads a stream line by line, in batches, and counts its words; `name`
+    /// (a file name, or "<stdin>") is named in errors.
+    pub fn add_reader<R: Read>(
+        &mut self,
+        tok: &Tokenizer,
+        name: &str,
+        r: R,
+        progress: &Progress,
+    ) -> Result<()> {
+        let mut reader = BufReader::with_capacity(1 << 20, r);
+        let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (64 << 10));
+        let mut offset = 0u64; // of `buf` in the stream
+        loop {
+            buf.clear();
+            while buf.len() < BATCH_BYTES {
+                let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::Io {
+                    path: name.into(),
+                    source: e,
+                })?;
+                if n == 0 {
+                    break;
+                }
+            }
+            if buf.is_empty() {
+                return Ok(());
+            }
+            let text = std::str::from_utf8(&buf).map_err(|e| {
+                Error::input(format!(
+                    "{name}: invalid UTF-8 at byte {}",
+                    offset + e.valid_up_to() as u64
+                ))
+            })?;
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            self.add(tok, &lines)?;
+            offset += buf.len() as u64;
+            progress.inc(buf.len() as u64);
+        }
+    }
+}
+
+impl Tokenizer {
+    /// Trains the model from word counts and adds the trainer's special tokens.
+    pub fn train_from_counts(
+        &mut self,
+        trainer: &Trainer,
+        counts: &WordCounts,
+        progress: &Progress,
+    ) -> Result<()> {
+        let model = trainer.train(counts, &self.model, progress)?;
+        self.model = Arc::new(model);
+        self.refresh_added_tokens()?;
+        let special: Vec<AddedToken> = trainer
+            .special_tokens()
+            .iter()
+            .map(|t| AddedToken {
+                special: true,
+                ..t.clone()
+            })
+            .collect();
+        self.add_tokens(&special)?;
+        Ok(())
+    }
+
+    /// `Tokenizer.train(files, trainer)`.
+    pub fn train_files(&mut self, trainer: &Trainer, files: &[PathBuf]) -> Result<()> {
+        let progress = Progress::new(trainer.show_progress());
+        let counts = count_files(self, files, &progress)?;
+        self.train_from_counts(trainer, &counts, &progress)
+    }
+}

@@ -1,0 +1,379 @@
+"""Training parity: fasttok's trainers against ``tokenizers``' on the shared
+corpora (or the bundled sample when they are absent).
+
+Where ``tokenizers`` is deterministic (BPE without prefix/suffix, WordLevel)
+the saved tokenizer.json must be identical. Where it breaks ties in hash-map
+order (continuing_subword_prefix / end_of_word_suffix, so WordPiece too) the
+two must agree as closely as ``tokenizers`` agrees with itself (issue #3):
+token sets within 0.1%, tokens identical on at least 99.8% of held-out lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Tuple
+
+import pytest
+import tokenizers as hf
+
+import fasttok
+from fasttok import errors
+
+from conftest import ROOT, corpus_docs, find_data
+
+CORPORA = ["en", "multi", "code"]
+TRAIN_CHARS = 3_000_000
+
+
+def _corpus_file(tmp: Path, name: str) -> Path:
+    """About 3 MB of documents drawn from the whole corpus, as a text file."""
+    if find_data(f"corpus/{name}.txt.xz") is None:
+        if name != "en":
+            pytest.skip(f"shared corpus {name} not available")
+        return ROOT / "data" / "sample" / "kjv-genesis.txt"
+    docs = corpus_docs(name, n_docs=100_000, seed=1, max_chars=4000)
+    out, size = [], 0
+    for d in docs:
+        out.append(d)
+        size += len(d)
+        if size > TRAIN_CHARS:
+            break
+    p = tmp / f"{name}.txt"
+    p.write_text("\n\n".join(out), encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    tmp = tmp_path_factory.mktemp("corpus")
+    made: Dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in made:
+            made[name] = _corpus_file(tmp, name)
+        return made[name]
+
+    return get
+
+
+def held_out(name: str, n: int = 400) -> List[str]:
+    docs = corpus_docs(name, n_docs=n, seed=99, max_chars=2000)
+    if not docs:
+        docs = (ROOT / "data" / "sample" / "kjv-genesis.txt").read_text(encoding="utf-8").splitlines()[-n:]
+    return docs
+
+
+# ---- pipelines, built the same way in both libraries -------------------------
+
+
+def byte_level(lib: Any, vocab_size: int, **kw: Any) -> Tuple[Any, Any]:
+    tok = lib.Tokenizer(lib.models.BPE())
+    tok.pre_tokenizer = lib.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = lib.decoders.ByteLevel()
+    trainer = lib.trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        show_progress=False,
+        initial_alphabet=lib.pre_tokenizers.ByteLevel.alphabet(),
+        special_tokens=["<|endoftext|>", "<pad>"],
+        **kw,
+    )
+    return tok, trainer
+
+
+def whitespace_bpe(lib: Any, vocab_size: int, **kw: Any) -> Tuple[Any, Any]:
+    tok = lib.Tokenizer(lib.models.BPE(unk_token="[UNK]"))
+    tok.normalizer = lib.normalizers.NFKC()
+    tok.pre_tokenizer = lib.pre_tokenizers.Whitespace()
+    kw.setdefault("special_tokens", ["[UNK]", "[CLS]", "[SEP]"])
+    trainer = lib.trainers.BpeTrainer(vocab_size=vocab_size, show_progress=False, **kw)
+    return tok, trainer
+
+
+def wordpiece(lib: Any, vocab_size: int, **kw: Any) -> Tuple[Any, Any]:
+    tok = lib.Tokenizer(lib.models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = lib.normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = lib.pre_tokenizers.BertPreTokenizer()
+    tok.decoder = lib.decoders.WordPiece()
+    trainer = lib.trainers.WordPieceTrainer(
+        vocab_size=vocab_size, show_progress=False, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"], **kw
+    )
+    return tok, trainer
+
+
+def wordlevel(lib: Any, vocab_size: int, **kw: Any) -> Tuple[Any, Any]:
+    tok = lib.Tokenizer(lib.models.WordLevel(unk_token="<unk>"))
+    tok.pre_tokenizer = lib.pre_tokenizers.WhitespaceSplit()
+    trainer = lib.trainers.WordLevelTrainer(vocab_size=vocab_size, show_progress=False, special_tokens=["<unk>"], **kw)
+    return tok, trainer
+
+
+def train_both(build: Callable[..., Tuple[Any, Any]], path: Path, vocab_size: int, **kw: Any) -> Tuple[Any, Any]:
+    ft_tok, ft_tr = build(fasttok, vocab_size, **kw)
+    ft_tok.train([str(path)], ft_tr)
+    hf_tok, hf_tr = build(hf, vocab_size, **kw)
+    hf_tok.train([str(path)], hf_tr)
+    return ft_tok, hf_tok
+
+
+def model_json(tok: Any) -> Dict[str, Any]:
+    return json.loads(tok.to_str())
+
+
+# ---- exact where tokenizers is deterministic ----------------------------------
+
+
+@pytest.mark.parametrize("name", CORPORA)
+@pytest.mark.parametrize("vocab_size", [8000, 32000])
+def test_byte_level_bpe_identical(corpus: Callable[[str], Path], name: str, vocab_size: int) -> None:
+    ft, ref = train_both(byte_level, corpus(name), vocab_size)
+    a, b = model_json(ft), model_json(ref)
+    assert a["model"]["vocab"] == b["model"]["vocab"]
+    assert a["model"]["merges"] == b["model"]["merges"]
+    assert a["added_tokens"] == b["added_tokens"]
+    assert ft.to_str() == ref.to_str()
+
+
+@pytest.mark.parametrize("name", CORPORA)
+@pytest.mark.parametrize("vocab_size", [8000, 32000])
+def test_whitespace_bpe_identical(corpus: Callable[[str], Path], name: str, vocab_size: int) -> None:
+    ft, ref = train_both(whitespace_bpe, corpus(name), vocab_size, min_frequency=2)
+    assert ft.to_str() == ref.to_str()
+    # The trained tokenizer encodes alike in both libraries.
+    docs = held_out(name, 100)
+    loaded = hf.Tokenizer.from_str(ft.to_str())
+    for d in docs:
+        assert ft.encode(d).ids == loaded.encode(d).ids
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"max_token_length": 4},
+        {"min_frequency": 50},
+        {"vocab_size": 500, "limit_alphabet": 200, "special_tokens": []},
+        {"initial_alphabet": ["é", "ß", "€"]},
+    ],
+    ids=lambda kw: ",".join(kw),
+)
+def test_bpe_options_identical(corpus: Callable[[str], Path], kw: Dict[str, Any]) -> None:
+    kw = dict(kw)
+    vocab_size = kw.pop("vocab_size", 8000)
+    ft, ref = train_both(
+        whitespace_bpe, corpus("multi" if find_data("corpus/multi.txt.xz") else "en"), vocab_size, **kw
+    )
+    assert ft.to_str() == ref.to_str()
+
+
+@pytest.mark.parametrize("name", ["en", "multi"])
+def test_wordlevel_identical(corpus: Callable[[str], Path], name: str) -> None:
+    ft, ref = train_both(wordlevel, corpus(name), 20000, min_frequency=2)
+    assert ft.to_str() == ref.to_str()
+
+
+def test_train_from_iterator_matches_tokenizers(corpus: Callable[[str], Path]) -> None:
+    lines = corpus("en").read_text(encoding="utf-8").splitlines(keepends=True)[:20000]
+    ft_tok, ft_tr = byte_level(fasttok, 3000)
+    # Strings and lists of strings, as tokenizers accepts.
+    ft_tok.train_from_iterator(iter([lines[:5000]] + lines[5000:]), ft_tr, length=len(lines))
+    hf_tok, hf_tr = byte_level(hf, 3000)
+    hf_tok.train_from_iterator(iter(lines), hf_tr)
+    assert ft_tok.to_str() == hf_tok.to_str()
+
+
+# ---- where tokenizers breaks ties in hash-map order ------------------------------
+#
+# With a continuing_subword_prefix or end_of_word_suffix, tokenizers gives the
+# prefixed/suffixed chars ids in the hash order of its word map, and with
+# limit_alphabet it cuts tied chars in hash order; pair ties are then broken by
+# those ids, so its output varies from run to run. Two checks:
+# 1. replay: fasttok, given the initial tokens in the order one tokenizers run
+#    chose (read back from that run's vocabulary), reproduces that run exactly;
+# 2. agreement: fasttok's own order agrees with tokenizers about as well as
+#    tokenizers agrees with itself.
+
+
+def initial_tokens(ref: Any, specials: List[str], prefix: str = "", suffix: str = "") -> List[str]:
+    """The tokens tokenizers created before its first merge: single chars,
+    with the prefix and/or suffix, in id order."""
+
+    def core(t: str) -> str:
+        if prefix and t.startswith(prefix):
+            t = t[len(prefix) :]
+        if suffix and t.endswith(suffix):
+            t = t[: -len(suffix)]
+        return t
+
+    vocab = sorted(ref.get_vocab(with_added_tokens=False).items(), key=lambda kv: kv[1])
+    return [t for t, _ in vocab if t not in specials and len(core(t)) == 1]
+
+
+WP_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+@pytest.mark.parametrize("name", CORPORA)
+@pytest.mark.parametrize("vocab_size", [8000, 32000])
+def test_wordpiece_replays_tokenizers(corpus: Callable[[str], Path], name: str, vocab_size: int) -> None:
+    path = corpus(name)
+    ref, ref_tr = wordpiece(hf, vocab_size)
+    ref.train([str(path)], ref_tr)
+    ft, ft_tr = wordpiece(fasttok, vocab_size)
+    ft_tr._initial_tokens = initial_tokens(ref, WP_SPECIALS, prefix="##")
+    ft.train([str(path)], ft_tr)
+    assert ft.get_vocab() == ref.get_vocab()
+    assert [ft.token_to_id(t) for t in WP_SPECIALS] == [0, 1, 2, 3, 4]
+
+
+BPE_TIES = [{"end_of_word_suffix": "</w>"}, {"continuing_subword_prefix": "##"}, {"limit_alphabet": 1000}]
+
+
+@pytest.mark.parametrize("kw", BPE_TIES, ids=lambda kw: ",".join(kw))
+@pytest.mark.parametrize("name", ["en", "multi"])
+def test_prefix_suffix_bpe_replays_tokenizers(corpus: Callable[[str], Path], name: str, kw: Dict[str, Any]) -> None:
+    path = corpus(name)
+    ref, ref_tr = whitespace_bpe(hf, 8000, **kw)
+    ref.train([str(path)], ref_tr)
+    ft, ft_tr = whitespace_bpe(fasttok, 8000, **kw)
+    ft_tr._initial_tokens = initial_tokens(
+        ref, ["[UNK]", "[CLS]", "[SEP]"], kw.get("continuing_subword_prefix", ""), kw.get("end_of_word_suffix", "")
+    )
+    ft.train([str(path)], ft_tr)
+    assert ft.to_str() == ref.to_str()
+
+
+def agreement(ft: Any, ref: Any, docs: List[str]) -> Tuple[float, float]:
+    """(share of tokens in only one vocabulary, share of held-out lines
+    tokenized identically)."""
+    a, b = set(ft.get_vocab()), set(ref.get_vocab())
+    token_diff = len(a ^ b) / max(len(a), len(b))
+    lines = [ln for d in docs for ln in d.splitlines() if ln.strip()]
+    same = sum(ft.encode(ln).tokens == ref.encode(ln).tokens for ln in lines)
+    return token_diff, same / len(lines)
+
+
+@pytest.mark.parametrize(
+    "build,kw",
+    [(wordpiece, {}), (whitespace_bpe, {"end_of_word_suffix": "</w>"})],
+    ids=["wordpiece", "bpe-suffix"],
+)
+@pytest.mark.parametrize("name", ["en", "code"])
+def test_agrees_with_tokenizers_as_it_agrees_with_itself(
+    corpus: Callable[[str], Path], build: Callable[..., Tuple[Any, Any]], kw: Dict[str, Any], name: str
+) -> None:
+    path = corpus(name)
+    runs = []
+    for lib in (hf, hf, hf, fasttok):
+        tok, tr = build(lib, 8000, **kw)
+        tok.train([str(path)], tr)
+        runs.append(tok)
+    docs = held_out(name)
+    own = [agreement(runs[i], runs[j], docs) for i, j in [(0, 1), (0, 2), (1, 2)]]
+    ours = [agreement(runs[3], r, docs) for r in runs[:3]]
+    mean_diff = sum(d for d, _ in ours) / 3
+    mean_lines = sum(x for _, x in ours) / 3
+    # Issue #3's bounds (0.1% of tokens, 99.8% of lines), or tokenizers' own
+    # run-to-run differences where those are larger (with a margin: one
+    # sample of three runs is a noisy measure of them).
+    assert mean_diff <= max(0.001, 2 * max(d for d, _ in own)), (ours, own)
+    assert mean_lines >= min(0.998, min(x for _, x in own) - 0.002), (ours, own)
+
+
+# ---- determinism ------------------------------------------------------------
+
+_TRAIN_SCRIPT = """
+import sys, fasttok
+from fasttok import models, pre_tokenizers, trainers
+tok = fasttok.Tokenizer(models.WordPiece(unk_token="[UNK]"))
+tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+tok.train([sys.argv[1]], trainers.WordPieceTrainer(vocab_size=6000, show_progress=False, special_tokens=["[UNK]"]))
+sys.stdout.write(tok.to_str())
+"""
+
+
+def test_same_output_whatever_the_thread_count(corpus: Callable[[str], Path]) -> None:
+    outs = set()
+    for threads in ["1", "2", "4", "2"]:
+        env = dict(os.environ, FASTTOK_NUM_THREADS=threads)
+        r = subprocess.run(
+            [sys.executable, "-c", _TRAIN_SCRIPT, str(corpus("en"))],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outs.add(r.stdout)
+    assert len(outs) == 1
+
+
+# ---- errors -----------------------------------------------------------------
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    tok, tr = byte_level(fasttok, 1000)
+    missing = tmp_path / "nope.txt"
+    with pytest.raises(errors.FileNotFound, match="nope.txt"):
+        tok.train([str(missing)], tr)
+
+
+def test_invalid_utf8_names_file_and_offset(tmp_path: Path) -> None:
+    p = tmp_path / "bad.txt"
+    p.write_bytes(b"hello world\nfine line\nbroken \xff here\n")
+    tok, tr = byte_level(fasttok, 1000)
+    with pytest.raises(errors.InputError, match=r"bad\.txt: invalid UTF-8 at byte 29"):
+        tok.train([str(p)], tr)
+    # tokenizers refuses the file too.
+    hf_tok, hf_tr = byte_level(hf, 1000)
+    with pytest.raises(Exception, match="UTF-8"):
+        hf_tok.train([str(p)], hf_tr)
+
+
+def test_vocab_size_below_alphabet(tmp_path: Path) -> None:
+    p = tmp_path / "a.txt"
+    p.write_text("hello world\n")
+    tok, tr = byte_level(fasttok, 100)
+    with pytest.raises(errors.ConfigError, match="vocab_size 100 is smaller than the 258"):
+        tok.train([str(p)], tr)
+
+
+def test_empty_corpus(tmp_path: Path) -> None:
+    p = tmp_path / "empty.txt"
+    p.write_text("")
+    tok, tr = byte_level(fasttok, 1000)
+    with pytest.raises(errors.InputError, match="no words"):
+        tok.train([str(p)], tr)
+    with pytest.raises(errors.InputError, match="no words"):
+        tok.train_from_iterator([], tr)
+
+
+def test_trainer_must_match_model(tmp_path: Path) -> None:
+    p = tmp_path / "a.txt"
+    p.write_text("hello world\n")
+    tok = fasttok.Tokenizer(fasttok.models.WordPiece())
+    with pytest.raises(errors.ConfigError, match="BpeTrainer can only train a BPE model"):
+        tok.train([str(p)], fasttok.trainers.BpeTrainer(show_progress=False))
+
+
+def test_bad_trainer_arguments() -> None:
+    with pytest.raises(ValueError, match="vocab_size"):
+        fasttok.trainers.BpeTrainer(vocab_size=-1)
+    with pytest.raises(TypeError, match="special_tokens"):
+        fasttok.trainers.BpeTrainer(special_tokens=[3])
+    tok, tr = byte_level(fasttok, 1000)
+    with pytest.raises(TypeError, match="train_from_iterator"):
+        tok.train_from_iterator([b"bytes"], tr)
+
+
+def test_default_trainer_and_model_get_trainer(tmp_path: Path) -> None:
+    p = tmp_path / "a.txt"
+    p.write_text("low lower lowest newer wider\n" * 10)
+    tok = fasttok.Tokenizer(fasttok.models.WordLevel(unk_token="<unk>"))
+    tok.pre_tokenizer = fasttok.pre_tokenizers.Whitespace()
+    assert isinstance(tok.model.get_trainer(), fasttok.trainers.WordLevelTrainer)
+    tok.train([str(p)])
+    ref = hf.Tokenizer(hf.models.WordLevel(unk_token="<unk>"))
+    ref.pre_tokenizer = hf.pre_tokenizers.Whitespace()
+    ref.train([str(p)])
+    assert tok.get_vocab() == ref.get_vocab()
