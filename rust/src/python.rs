@@ -882,7 +882,7 @@ impl PyTokenizer {
     ) -> PyResult<()> {
         let counts = {
             let mut g = counter.lock();
-            std::mem::take(&mut g.0.counts)
+            g.0.finish()
         };
         let progress = counter.progress_handle();
         self.update(py, move |t| {
@@ -940,7 +940,7 @@ impl PyWordCounter {
     }
 
     fn __len__(&self) -> usize {
-        self.lock().0.counts.len()
+        self.lock().0.len()
     }
 }
 

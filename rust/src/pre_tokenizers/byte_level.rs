@@ -8,7 +8,7 @@ use crate::pattern::Regex;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
-const GPT2_PATTERN: &str =
+pub(crate) const GPT2_PATTERN: &str =
     r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ pub fn char_to_byte(c: char) -> Option<u8> {
         .and_then(|&v| if v == u16::MAX { None } else { Some(v as u8) })
 }
 
-fn gpt2_regex() -> &'static Regex {
+pub(crate) fn gpt2_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| match Regex::new(GPT2_PATTERN) {
         Ok(r) => r,

@@ -2,7 +2,9 @@
 //! names and fields are those of tokenizer.json.
 
 pub mod byte_level;
+pub mod gpt2;
 mod metaspace;
+pub mod plain;
 mod split;
 mod unicode_scripts;
 
@@ -87,7 +89,7 @@ pub fn is_word_char(c: char) -> bool {
 }
 
 /// `\w+|[^\w\s]+`: runs of word chars and runs of other non-space chars.
-struct WordRuns;
+pub(crate) struct WordRuns;
 
 impl crate::pattern::Pattern for WordRuns {
     fn find_matches(&self, inside: &str) -> Result<Vec<((usize, usize), bool)>> {

@@ -58,6 +58,11 @@ impl Split {
         })
     }
 
+    /// The compiled regex, when the pattern is one.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex.as_ref()
+    }
+
     pub fn pre_tokenize(&self, pt: &mut PreTokenizedString) -> Result<()> {
         match (&self.regex, &self.pattern, self.invert) {
             (Some(re), _, false) => pt.split_plain(|_, n| n.split(re, self.behavior)),

@@ -237,40 +237,64 @@ impl BpeTrainer {
         // the order in which a walk through the words in random order most
         // likely meets them, which is how `tokenizers` numbers them.
         progress.stage("Tokenize words", sorted.len() as u64);
-        let mut fresh: FxHashMap<String, (u64, u32)> = FxHashMap::default();
-        let mut s = String::new();
-        for pass in 0..2 {
-            if pass == 1 {
-                let mut order: Vec<(String, u64)> =
-                    fresh.drain().map(|(t, (n, _))| (t, n)).collect();
-                order.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                for (t, _) in order {
-                    Self::add(&t, &mut w2id, &mut id2w);
+        // Symbols by (char, variant): bit 0 = with the prefix, bit 1 = with the suffix.
+        #[derive(Clone, Copy)]
+        enum Slot {
+            Outside,
+            Id(u32),
+            Fresh,
+        }
+        let symbol = |c: char, v: u8| {
+            let mut s = String::new();
+            if v & 1 != 0 {
+                s.push_str(self.continuing_subword_prefix.as_deref().unwrap_or(""));
+            }
+            s.push(c);
+            if v & 2 != 0 {
+                s.push_str(self.end_of_word_suffix.as_deref().unwrap_or(""));
+            }
+            s
+        };
+        let mut slots: FxHashMap<(char, u8), Slot> = FxHashMap::default();
+        // Fresh symbols: (distinct words holding it, last word seen in).
+        let mut fresh: FxHashMap<(char, u8), (u64, u32)> = FxHashMap::default();
+        let decorated =
+            self.continuing_subword_prefix.is_some() || self.end_of_word_suffix.is_some();
+        let passes = if decorated { 0..2 } else { 1..2 };
+        for pass in passes {
+            if pass == 1 && decorated {
+                let mut order: Vec<(String, (char, u8), u64)> = fresh
+                    .drain()
+                    .map(|(k, (n, _))| (symbol(k.0, k.1), k, n))
+                    .collect();
+                order.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+                for (t, k, _) in order {
+                    let id = Self::add(&t, &mut w2id, &mut id2w);
+                    slots.insert(k, Slot::Id(id));
                 }
             }
             for (wi, (w, _)) in sorted.iter().enumerate() {
                 let mut syms = Vec::with_capacity(w.len());
                 let last = w.chars().count().saturating_sub(1);
                 for (i, c) in w.chars().enumerate() {
-                    s.clear();
-                    s.push(c);
-                    if !w2id.contains_key(&s) {
-                        continue; // outside the alphabet
-                    }
-                    if i > 0 {
-                        if let Some(p) = &self.continuing_subword_prefix {
-                            s.insert_str(0, p);
+                    let v = u8::from(i > 0 && self.continuing_subword_prefix.is_some())
+                        | (u8::from(i == last && self.end_of_word_suffix.is_some()) << 1);
+                    let slot = *slots.entry((c, v)).or_insert_with(|| {
+                        let mut buf = [0u8; 4];
+                        if !w2id.contains_key(&*c.encode_utf8(&mut buf)) {
+                            Slot::Outside
+                        } else {
+                            match w2id.get(&symbol(c, v)) {
+                                Some(&id) => Slot::Id(id),
+                                None => Slot::Fresh,
+                            }
                         }
-                    }
-                    if i == last {
-                        if let Some(x) = &self.end_of_word_suffix {
-                            s.push_str(x);
-                        }
-                    }
-                    match w2id.get(&s) {
-                        Some(&id) => syms.push(Sym { id, len: 1 }),
-                        None => {
-                            let e = fresh.entry(s.clone()).or_insert((0, u32::MAX));
+                    });
+                    match slot {
+                        Slot::Outside => {}
+                        Slot::Id(id) => syms.push(Sym { id, len: 1 }),
+                        Slot::Fresh => {
+                            let e = fresh.entry((c, v)).or_insert((0, u32::MAX));
                             if e.1 != wi as u32 {
                                 *e = (e.0 + 1, wi as u32);
                             }

@@ -14,6 +14,7 @@ pub use wordlevel::WordLevelTrainer;
 use crate::added_vocabulary::AddedToken;
 use crate::error::{Error, Result};
 use crate::models::{Model, WordPiece};
+use crate::pre_tokenizers::plain::PlainSplitter;
 use crate::tokenizer::Tokenizer;
 use crate::util::FxHashMap;
 use rayon::prelude::*;
@@ -147,7 +148,10 @@ impl Trainer {
 /// Counts the words of a corpus, batch by batch.
 #[derive(Default)]
 pub struct WordCounter {
-    pub counts: WordCounts,
+    counts: WordCounts,
+    /// The counted words are ByteLevel pieces not yet rewritten byte to char
+    /// (done once per distinct word, in [`WordCounter::finish`]).
+    raw_byte_level: bool,
 }
 
 impl WordCounter {
@@ -157,6 +161,8 @@ impl WordCounter {
         if seqs.is_empty() {
             return Ok(());
         }
+        let splitter = tok.pre_tokenizer.as_ref().and_then(PlainSplitter::new);
+        self.raw_byte_level = splitter.as_ref().is_some_and(|sp| sp.byte_level());
         let pool = crate::util::pool();
         let parts = (pool.current_num_threads() * 4).max(1);
         let chunk = seqs.len().div_ceil(parts).max(1);
@@ -164,13 +170,24 @@ impl WordCounter {
             seqs.par_chunks(chunk)
                 .map(|c| {
                     let mut m = WordCounts::default();
+                    let mut count = |w: &str| match m.get_mut(w) {
+                        Some(n) => *n += 1,
+                        None => {
+                            m.insert(w.to_owned(), 1);
+                        }
+                    };
                     for s in c {
-                        tok.training_words(s.as_ref(), |w| match m.get_mut(w) {
-                            Some(n) => *n += 1,
-                            None => {
-                                m.insert(w.to_owned(), 1);
-                            }
-                        })?;
+                        let s = s.as_ref();
+                        match &splitter {
+                            Some(sp) => match &tok.normalizer {
+                                Some(n) => sp.split(&n.normalize_str(s)?, &mut count)?,
+                                None => {
+                                    crate::normalized::check_len(s)?;
+                                    sp.split(s, &mut count)?
+                                }
+                            },
+                            None => tok.training_words(s, &mut count)?,
+                        }
                     }
                     Ok(m)
                 })
@@ -187,6 +204,28 @@ impl WordCounter {
             }
         }
         Ok(())
+    }
+
+    /// Distinct words counted so far.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// The counts, as the tokenizer's pre-tokenizer would have given them.
+    pub fn finish(&mut self) -> WordCounts {
+        let counts = std::mem::take(&mut self.counts);
+        if !self.raw_byte_level {
+            return counts;
+        }
+        let table = crate::pre_tokenizers::byte_level::byte_to_char();
+        counts
+            .into_iter()
+            .map(|(w, n)| (w.bytes().map(|b| table[b as usize]).collect(), n))
+            .collect()
     }
 }
 
@@ -210,7 +249,7 @@ pub fn count_files(tok: &Tokenizer, files: &[PathBuf], progress: &Progress) -> R
         let file = std::fs::File::open(f).map_err(|e| io(f, e))?;
         counter.add_reader(tok, &f.display().to_string(), file, progress)?;
     }
-    Ok(counter.counts)
+    Ok(counter.finish())
 }
 
 impl WordCounter {
