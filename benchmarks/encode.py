@@ -26,7 +26,9 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _report import replace_section  # noqa: E402
 from conftest import find_data, gpt2_tokenizer_json, tokenizer_sources  # noqa: E402
 
 TOKENIZERS = ["bert-base-uncased", "gpt2", "cl100k", "o200k", "llama3", "llama2", "pegasus-unigram"]
@@ -133,7 +135,7 @@ def main() -> None:
     write_report(rows, Path(args.out))
 
 
-READING = """## Reading these numbers
+READING = """### Reading the encoding numbers
 
 - This is the general pipeline (Oniguruma regexes, per-word normalized strings, a
   per-thread word cache for BPE, Viterbi over a byte trie for Unigram).
@@ -151,7 +153,7 @@ def write_report(rows: List[Dict], out: Path) -> None:
     import fasttok
 
     lines = [
-        "# Benchmarks",
+        "## Encoding",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} by `python benchmarks/encode.py` on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; fasttok {fasttok.__version__}, "
@@ -165,7 +167,7 @@ def write_report(rows: List[Dict], out: Path) -> None:
     ]
     for threads in sorted({r["threads"] for r in rows}):
         lines += [
-            f"## Threads: {threads}",
+            f"### Encoding, threads: {threads}",
             "",
             "| tokenizer | corpus | tokenizers MB/s | fasttok MB/s | ratio |",
             "|---|---|---:|---:|---:|",
@@ -188,8 +190,7 @@ def write_report(rows: List[Dict], out: Path) -> None:
         lines += ["![throughput](benchmarks.png)", ""]
     except ImportError:
         lines += ["(matplotlib not installed: no plot)", ""]
-    out.write_text("\n".join(lines), encoding="utf-8")
-    print(f"wrote {out}")
+    replace_section(out, "encode", lines)
 
 
 def plot(rows: List[Dict], path: Path) -> None:

@@ -78,3 +78,131 @@ def test_failures_are_one_clear_line(args: List[str], code: int, message: str, t
     assert r.returncode == code
     assert message in r.stderr
     assert "Traceback" not in r.stderr
+
+
+# ---- train ------------------------------------------------------------------
+
+
+def _train_corpus(tmp_path: Path) -> Path:
+    """The shared English corpus's first 5 MB when present, else the bundled sample."""
+    from conftest import find_data
+
+    src = find_data("corpus/en.txt.xz")
+    if src is None:
+        return Path(SAMPLE)
+    import lzma
+
+    out = tmp_path / "en5.txt"
+    with lzma.open(src, "rb") as f:
+        data = f.read(5_000_000)
+    out.write_bytes(data[: data.rfind(b"\n") + 1])
+    return out
+
+
+@pytest.mark.parametrize("model", ["bpe", "wordpiece", "wordlevel"])
+def test_train_gives_a_tokenizer_both_libraries_agree_on(model: str, tmp_path: Path) -> None:
+    hf = pytest.importorskip("tokenizers")
+    corpus = _train_corpus(tmp_path)
+    out = tmp_path / f"{model}.json"
+    r = run(["train", "--model", model, "--vocab-size", "8000", "-o", str(out), str(corpus)])
+    assert r.returncode == 0, r.stderr
+    assert f"-> {out}" in r.stderr
+    ours = fasttok_tokenizer(out)
+    ref = hf.Tokenizer.from_file(str(out))
+    assert ours.get_vocab() == ref.get_vocab()
+    lines = Path(SAMPLE).read_text(encoding="utf-8").splitlines()[:300]
+    for line in lines:
+        assert ours.encode(line).ids == ref.encode(line).ids
+        assert ours.encode(line).offsets == ref.encode(line).offsets
+    p = run(["parity", "-t", str(out), SAMPLE])
+    assert p.returncode == 0, p.stdout[-2000:]
+
+
+def fasttok_tokenizer(path: Path) -> Any:
+    import fasttok
+
+    return fasttok.Tokenizer.from_file(str(path))
+
+
+def test_train_reads_compressed_jsonl_and_stdin(tmp_path: Path) -> None:
+    import gzip
+    import json as js
+    import lzma
+
+    text = Path(SAMPLE).read_bytes()
+    plain = tmp_path / "plain.json"
+    assert run(["train", "-q", "--vocab-size", "3000", "-o", str(plain), SAMPLE]).returncode == 0
+    (tmp_path / "c.txt.gz").write_bytes(gzip.compress(text))
+    (tmp_path / "c.txt.xz").write_bytes(lzma.compress(text))
+    for name in ["c.txt.gz", "c.txt.xz"]:
+        out = tmp_path / f"{name}.json"
+        r = run(["train", "-q", "--vocab-size", "3000", "-o", str(out), str(tmp_path / name)])
+        assert r.returncode == 0, r.stderr
+        assert out.read_text() == plain.read_text(), name
+    out = tmp_path / "stdin.json"
+    r = run(["train", "-q", "--vocab-size", "3000", "-o", str(out), "-"], stdin=text.decode("utf-8"))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text() == plain.read_text()
+    # JSON Lines: one sequence per record, from --field.
+    lines = text.decode("utf-8").splitlines(keepends=True)
+    (tmp_path / "c.jsonl").write_text("".join(js.dumps({"body": ln}) + "\n" for ln in lines))
+    out = tmp_path / "jsonl.json"
+    r = run(["train", "-q", "--vocab-size", "3000", "--field", "body", "-o", str(out), str(tmp_path / "c.jsonl")])
+    assert r.returncode == 0, r.stderr
+    assert out.read_text() == plain.read_text()
+
+
+def test_train_presets(tmp_path: Path) -> None:
+    out = tmp_path / "bert.json"
+    r = run(["train", "-q", "--model", "wordpiece", "--lowercase", "--vocab-size", "3000", "-o", str(out), SAMPLE])
+    assert r.returncode == 0, r.stderr
+    s = run(["show", "-t", str(out), "--color", "never", "--add-special-tokens", "In the Beginning"])
+    assert "'[CLS]'" in s.stdout.splitlines()[2]
+    assert "'beginning'" in s.stdout
+    out = tmp_path / "llama.json"
+    r = run(["train", "-q", "--preset", "llama", "--vocab-size", "3000", "-o", str(out), SAMPLE])
+    assert r.returncode == 0, r.stderr
+    d = run(["encode", "-t", str(out), "-"], stdin="And God said\n")
+    back = run(["decode", "-t", str(out), "-"], stdin=d.stdout)
+    assert back.stdout == "And God said\n"
+
+
+@pytest.mark.parametrize(
+    "make,args,message",
+    [
+        (None, ["missing.txt"], "missing.txt: no such file"),
+        (b"ok\n\xff\xfe\n", ["bad.txt"], "invalid UTF-8 at byte 3"),
+        (b"ok\n\xff\xfe\n", ["bad.txt.gz"], "invalid UTF-8 at byte 3"),
+        (b'{"text": "a"}\nnot json\n', ["bad.jsonl"], "bad.jsonl:2: not JSON"),
+        (b'{"body": "a"}\n', ["bad.jsonl"], "bad.jsonl:1: no string field 'text'"),
+        (b"hello world\n", ["--vocab-size", "10", "ok.txt"], "vocab_size 10 is smaller"),
+        (b"", ["empty.txt"], "no words"),
+    ],
+)
+def test_train_failures(make: Any, args: List[str], message: str, tmp_path: Path) -> None:
+    import gzip
+
+    name = args[-1]
+    if make is not None:
+        data = gzip.compress(make) if name.endswith(".gz") else make
+        (tmp_path / name).write_bytes(data)
+    r = run(["train", "-q", "-o", str(tmp_path / "out.json"), *args[:-1], str(tmp_path / name)])
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_train_usage_errors() -> None:
+    r = run(["train", "--model", "nope", "-o", "x.json", SAMPLE])
+    assert r.returncode == 2
+    r = run(["train", "--help"])
+    assert r.returncode == 0 and "example: fasttok train" in r.stdout
+
+
+def test_train_memory_budget(tmp_path: Path) -> None:
+    out = tmp_path / "o.json"
+    r = run(["train", "-q", "--vocab-size", "3000", "--memory-budget", "100K", "-o", str(out), SAMPLE])
+    assert r.returncode == 0, r.stderr
+    r = run(["train", "--memory-budget", "lots", "-o", str(out), SAMPLE])
+    assert r.returncode == 2 and "not a size" in r.stderr

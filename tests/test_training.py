@@ -377,3 +377,30 @@ def test_default_trainer_and_model_get_trainer(tmp_path: Path) -> None:
     ref.pre_tokenizer = hf.pre_tokenizers.Whitespace()
     ref.train([str(p)])
     assert tok.get_vocab() == ref.get_vocab()
+
+
+# ---- memory budget ------------------------------------------------------------
+
+
+def _merges(tok: Any) -> List[Any]:
+    return list(model_json(tok)["model"]["merges"])
+
+
+def test_memory_budget_prunes_rare_words_only(corpus: Callable[[str], Path]) -> None:
+    path = corpus("en")
+    plain, tr = whitespace_bpe(fasttok, 3000)
+    plain.train([str(path)], tr)
+    roomy, tr = whitespace_bpe(fasttok, 3000)
+    roomy.train([str(path)], tr, memory_budget=1 << 40)
+    assert roomy.to_str() == plain.to_str()
+    # Half the word table (about 64 bytes a word plus its length): rare words
+    # are dropped, which lowers the counts of pairs spread over many rare
+    # words, so the merges change, but most of the frequent ones stay.
+    table = sum(64 + len(w.encode()) for w in set(path.read_text(encoding="utf-8").split()))
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    tight, tr = whitespace_bpe(fasttok, 3000)
+    tight.train_from_iterator(lines, tr, memory_budget=table // 2)
+    assert tight.to_str() != plain.to_str()
+    top = [tuple(m) for m in _merges(plain)[:1000]]
+    assert len(set(top) & {tuple(m) for m in _merges(tight)[:1000]}) >= 800
+    assert tight.get_vocab_size() == plain.get_vocab_size()

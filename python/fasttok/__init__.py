@@ -182,25 +182,31 @@ class Tokenizer:
         self,
         files: Union[str, os.PathLike[str], Sequence[Union[str, os.PathLike[str]]]],
         trainer: Optional[trainers.Trainer] = None,
+        memory_budget: Optional[int] = None,
     ) -> None:
         """Trains the model on text files, read line by line; the normalizer and
-        pre-tokenizer apply. ``trainer`` defaults to the model's own kind."""
+        pre-tokenizer apply. ``trainer`` defaults to the model's own kind.
+
+        ``memory_budget`` (bytes, fasttok only) bounds the table of word
+        counts: past it, the rarest words are dropped (docs/training.md)."""
         if isinstance(files, (str, os.PathLike)):
             files = [files]
         paths = [os.fspath(f) for f in files]
-        self._t.train(paths, None if trainer is None else _trainer_json(trainer))
+        self._t.train(paths, None if trainer is None else _trainer_json(trainer), memory_budget)
 
     def train_from_iterator(
         self,
         iterator: Iterable[Union[str, Iterable[str]]],
         trainer: Optional[trainers.Trainer] = None,
         length: Optional[int] = None,
+        memory_budget: Optional[int] = None,
     ) -> None:
         """Trains the model on an iterator of strings (or of lists of strings,
         each string one sequence). It is consumed in batches; each batch is
-        counted on all cores without the GIL."""
+        counted on all cores without the GIL. ``memory_budget`` as in
+        :meth:`train`."""
         show = True if trainer is None else bool(trainer.show_progress)
-        counter = _core.WordCounter(show, length)
+        counter = _core.WordCounter(show, length, memory_budget)
         batch: List[str] = []
         size = 0
         for item in iterator:

@@ -1,17 +1,19 @@
 """The ``fasttok`` command.
 
-Subcommands so far: ``encode``, ``decode``, ``info``, ``show`` and ``parity``
-(training and the rest of the CLI are tracked in the issues). Exit codes:
-0 success, 1 failure or divergence, 2 usage error.
+Subcommands: ``train``, ``encode``, ``decode``, ``info``, ``show`` and
+``parity``. Exit codes: 0 success, 1 failure or divergence, 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import lzma
 import os
 import sys
-from typing import IO, Iterator, List, Optional, Sequence
+import time
+from typing import IO, Any, BinaryIO, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import fasttok
 
@@ -52,6 +54,205 @@ def _batches(lines: Iterator[str], size: int = 1024) -> Iterator[List[str]]:
             batch = []
     if batch:
         yield batch
+
+
+# ---- reading corpora ----------------------------------------------------------
+
+COMPRESSED = (".gz", ".xz", ".zst")
+
+
+def _is_plain(path: str) -> bool:
+    """A file the core can read itself: uncompressed text, not JSON Lines."""
+    return path != "-" and not path.endswith(COMPRESSED) and not path.endswith((".jsonl", ".jsonl.gz"))
+
+
+def _open_binary(path: str, progress: bool) -> BinaryIO:
+    """`path` decompressed by its extension; `-` is standard input. With
+    `progress`, a bar on stderr follows the bytes read from disk."""
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        raw: Any = open(path, "rb")
+    except OSError as e:
+        raise CliError(f"{path}: {e.strerror or e}") from None
+    if progress:
+        from tqdm import tqdm
+
+        raw = tqdm.wrapattr(raw, "read", total=os.path.getsize(path), desc=os.path.basename(path), leave=False)
+    if path.endswith(".gz"):
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    if path.endswith(".xz"):
+        return lzma.LZMAFile(raw)  # type: ignore[return-value]
+    if path.endswith(".zst"):
+        try:
+            import zstandard  # type: ignore[import-not-found, unused-ignore]
+        except ImportError:
+            raise CliError(f"{path}: reading .zst needs the zstandard package (pip install zstandard)") from None
+        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[no-any-return]
+    return raw  # type: ignore[no-any-return]
+
+
+def _sequences(files: Sequence[str], field: str, progress: bool) -> Iterator[str]:
+    """The training sequences of `files`: each line (with its newline, as the
+    core reads plain files), or the `field` of each JSON Lines record."""
+    for path in files or ["-"]:
+        jsonl = ".jsonl" in os.path.basename(path)
+        stream = _open_binary(path, progress)
+        offset = 0
+        try:
+            for n, raw in enumerate(stream, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise CliError(f"{path}: invalid UTF-8 at byte {offset + e.start} (line {n})") from None
+                offset += len(raw)
+                if not jsonl:
+                    yield line
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise CliError(f"{path}:{n}: not JSON ({e.msg})") from None
+                text = record.get(field) if isinstance(record, dict) else None
+                if not isinstance(text, str):
+                    raise CliError(f"{path}:{n}: no string field {field!r}")
+                yield text
+        except (OSError, EOFError, lzma.LZMAError) as e:
+            raise CliError(f"{path}: {e}") from None
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+# ---- train ---------------------------------------------------------------------
+
+PRESETS = ["gpt2", "bert", "llama", "whitespace"]
+DEFAULT_PRESET = {"bpe": "gpt2", "wordpiece": "bert", "wordlevel": "whitespace"}
+UNK = {"gpt2": None, "bert": "[UNK]", "llama": "<unk>", "whitespace": "[UNK]"}
+SPECIALS = {
+    "gpt2": ["<|endoftext|>"],
+    "bert": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+    "llama": ["<unk>", "<s>", "</s>"],
+    "whitespace": ["[UNK]"],
+}
+
+
+def _pipeline(args: argparse.Namespace) -> Tuple[fasttok.Tokenizer, Any, str]:
+    """The tokenizer to train and its trainer, from --model, --preset and flags."""
+    from fasttok import decoders, models, normalizers, pre_tokenizers, trainers
+
+    preset = args.preset or DEFAULT_PRESET[args.model]
+    specials = args.special_tokens if args.special_tokens is not None else SPECIALS[preset]
+    unk = UNK[preset]
+    if args.model != "bpe" and unk is None:
+        unk = "[UNK]"
+    if unk is not None and args.model != "bpe" and unk not in specials:
+        specials = [unk, *specials]
+    if args.model == "bpe":
+        model: models.Model = models.BPE(unk_token=unk if unk in specials else None, fuse_unk=preset == "llama")
+        trainer_cls: Any = trainers.BpeTrainer
+    elif args.model == "wordpiece":
+        model = models.WordPiece(unk_token=unk or "[UNK]")
+        trainer_cls = trainers.WordPieceTrainer
+    else:
+        model = models.WordLevel(unk_token=unk)
+        trainer_cls = trainers.WordLevelTrainer
+    tok = fasttok.Tokenizer(model)
+    byte_level = args.byte_level or preset == "gpt2"
+    if preset == "bert":
+        tok.normalizer = normalizers.BertNormalizer(lowercase=args.lowercase)
+    elif args.lowercase:
+        tok.normalizer = normalizers.Lowercase()
+    if byte_level:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+    elif preset == "bert":
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+    elif preset == "llama":
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="first")
+        tok.decoder = decoders.Metaspace(prepend_scheme="first")
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    kw: Dict[str, Any] = {
+        "vocab_size": args.vocab_size,
+        "min_frequency": args.min_frequency,
+        "special_tokens": specials,
+        "show_progress": not args.quiet,
+    }
+    if args.model != "wordlevel":
+        if args.limit_alphabet is not None:
+            kw["limit_alphabet"] = args.limit_alphabet
+        if byte_level:
+            kw["initial_alphabet"] = pre_tokenizers.ByteLevel.alphabet()
+    return tok, trainer_cls(**kw), preset
+
+
+def _add_post_processor(tok: fasttok.Tokenizer, preset: str, byte_level: bool) -> None:
+    from fasttok import processors
+
+    def special(token: str) -> Optional[Tuple[str, int]]:
+        i = tok.token_to_id(token)
+        return None if i is None else (token, i)
+
+    if preset == "bert":
+        cls, sep = special("[CLS]"), special("[SEP]")
+        if cls and sep:
+            tok.post_processor = processors.TemplateProcessing(
+                single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[cls, sep]
+            )
+    elif preset == "llama":
+        bos = special("<s>")
+        if bos:
+            tok.post_processor = processors.TemplateProcessing(
+                single="<s> $A", pair="<s> $A <s>:1 $B:1", special_tokens=[bos]
+            )
+    elif byte_level:
+        tok.post_processor = processors.ByteLevel(trim_offsets=False)
+
+
+def _size(text: str) -> int:
+    """`2G`, `512M`, `100000`: a size in bytes (for argparse)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = text.strip().upper().removesuffix("B")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (examples: 500M, 2G)") from None
+
+
+def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
+    if args.vocab_size < 1:
+        raise CliError(f"--vocab-size must be positive, got {args.vocab_size}")
+    files = args.files or ["-"]
+    for f in files:
+        if f != "-" and not os.path.exists(f):
+            raise CliError(f"{f}: no such file")
+    tok, trainer, preset = _pipeline(args)
+    show = not args.quiet and sys.stderr.isatty()
+    started = time.perf_counter()
+    try:
+        if all(_is_plain(f) for f in files):
+            tok.train(files, trainer, memory_budget=args.memory_budget)
+        else:
+            tok.train_from_iterator(_sequences(files, args.field, show), trainer, memory_budget=args.memory_budget)
+        _add_post_processor(tok, preset, args.byte_level or preset == "gpt2")
+        tok.save(args.output)
+    except fasttok.FasttokError as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(f"{args.output}: {e.strerror or e}") from None
+    if not args.quiet:
+        print(
+            f"fasttok train: {args.model} ({preset}), vocabulary of {tok.get_vocab_size()} tokens in "
+            f"{time.perf_counter() - started:.2f} s -> {args.output}",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def cmd_encode(args: argparse.Namespace, out: IO[str]) -> int:
@@ -179,6 +380,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"fasttok {fasttok.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser(
+        "train",
+        help="train a vocabulary and write a tokenizer.json",
+        description="Train a BPE, WordPiece or WordLevel vocabulary on text files (.txt, .gz, .xz, .zst, "
+        ".jsonl; - for standard input) and write a tokenizer.json that Hugging Face tokenizers loads. "
+        "Presets: gpt2 (byte-level BPE, the default for bpe), bert (BERT normalizer and pre-tokenizer, "
+        "the default for wordpiece), llama (Metaspace), whitespace (the default for wordlevel).",
+        epilog="example: fasttok train --model bpe --vocab-size 32000 -o tokenizer.json corpus.txt",
+    )
+    t.add_argument("--model", choices=["bpe", "wordpiece", "wordlevel"], default="bpe")
+    t.add_argument("--vocab-size", type=int, default=30000)
+    t.add_argument("--min-frequency", type=int, default=0, help="minimum count of a merged pair (or a word)")
+    t.add_argument("--special-tokens", nargs="*", metavar="T", help="special tokens (default: the preset's)")
+    t.add_argument("--preset", choices=PRESETS, help="pipeline around the model (default: by model)")
+    t.add_argument("--lowercase", action="store_true", help="lowercase the text first")
+    t.add_argument("--byte-level", action="store_true", help="byte-level pre-tokenizer and decoder")
+    t.add_argument("--limit-alphabet", type=int, help="keep at most this many initial characters")
+    t.add_argument(
+        "--memory-budget",
+        type=_size,
+        metavar="SIZE",
+        help="keep the word counts under this size (e.g. 2G) by dropping the rarest words",
+    )
+    t.add_argument("--field", default="text", help="the text field of .jsonl records (default: text)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    t.add_argument("-o", "--output", required=True, help="where to write the tokenizer.json")
+    t.add_argument("files", nargs="*", help="training text (default: standard input)")
+    t.set_defaults(run=cmd_train)
 
     e = sub.add_parser(
         "encode",

@@ -856,19 +856,20 @@ impl PyTokenizer {
 
     /// Trains the model on text files; `trainer` is a trainer's JSON, or None
     /// for the model's default trainer.
-    #[pyo3(signature = (files, trainer=None))]
+    #[pyo3(signature = (files, trainer=None, memory_budget=None))]
     fn train(
         &self,
         py: Python<'_>,
         files: Vec<std::path::PathBuf>,
         trainer: Option<String>,
+        memory_budget: Option<usize>,
     ) -> PyResult<()> {
         self.update(py, move |t| {
             let trainer = match trainer {
                 Some(j) => Trainer::from_json(&j)?,
                 None => Trainer::for_model(&t.model)?,
             };
-            t.train_files(&trainer, &files)
+            t.train_files(&trainer, &files, memory_budget)
         })
     }
 
@@ -918,12 +919,12 @@ impl PyWordCounter {
 #[pymethods]
 impl PyWordCounter {
     #[new]
-    #[pyo3(signature = (show_progress=false, length=None))]
-    fn new(show_progress: bool, length: Option<u64>) -> Self {
+    #[pyo3(signature = (show_progress=false, length=None, memory_budget=None))]
+    fn new(show_progress: bool, length: Option<u64>, memory_budget: Option<usize>) -> Self {
         let p = Progress::new(show_progress);
         p.stage("Count words", length.unwrap_or(0));
         PyWordCounter {
-            inner: std::sync::Mutex::new((WordCounter::default(), Arc::new(p))),
+            inner: std::sync::Mutex::new((WordCounter::with_budget(memory_budget), Arc::new(p))),
         }
     }
 
@@ -933,8 +934,9 @@ impl PyWordCounter {
         run(py, || {
             let mut g = self.lock();
             let n = sequences.len() as u64;
-            g.0.add(&t, &sequences)?;
-            g.1.inc(n);
+            let (counter, progress) = &mut *g;
+            counter.add(&t, &sequences, progress)?;
+            progress.inc(n);
             Ok(())
         })
     }

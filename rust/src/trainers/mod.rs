@@ -152,12 +152,69 @@ pub struct WordCounter {
     /// The counted words are ByteLevel pieces not yet rewritten byte to char
     /// (done once per distinct word, in [`WordCounter::finish`]).
     raw_byte_level: bool,
+    /// Estimated memory of `counts`, in bytes (see [`entry_bytes`]).
+    bytes: usize,
+    /// When `bytes` passes it, rare words are dropped (see [`WordCounter::prune`]).
+    budget: Option<usize>,
+    /// The highest threshold a prune used: words seen fewer times than this
+    /// (at that point) were dropped; 0 when none were.
+    pub pruned_below: u64,
+    /// How many distinct words were dropped in all.
+    pub pruned_words: u64,
+}
+
+/// Memory of one counted word: its bytes, plus the String, count, hash-table
+/// slot and allocator overhead (measured: about 64 bytes a word).
+fn entry_bytes(word: &str) -> usize {
+    64 + word.len()
 }
 
 impl WordCounter {
+    /// A counter that keeps its word table under about `budget` bytes by
+    /// dropping the rarest words whenever it grows past it.
+    pub fn with_budget(budget: Option<usize>) -> Self {
+        WordCounter {
+            budget,
+            ..Default::default()
+        }
+    }
+
+    /// Drops words seen fewer than 2, then 4, 8, ... times so far, until the
+    /// table is at most half the budget (so that pruning does not run on
+    /// every batch). Each prune starts again from 2: frequent words have
+    /// gathered counts by then and stay.
+    /// The counts kept are then lower bounds: a dropped word that comes back
+    /// starts again from zero.
+    fn prune(&mut self, budget: usize, progress: &Progress) {
+        let mut below = 2u64;
+        loop {
+            let before = self.counts.len();
+            self.counts.retain(|_, n| *n >= below);
+            self.pruned_words += (before - self.counts.len()) as u64;
+            self.bytes = self.counts.keys().map(|w| entry_bytes(w)).sum();
+            if self.bytes <= budget / 2 || self.counts.is_empty() || below == u64::MAX {
+                break;
+            }
+            below = below.saturating_mul(2);
+        }
+        self.counts.shrink_to_fit();
+        self.pruned_below = self.pruned_below.max(below);
+        progress.println(&format!(
+            "memory budget of {budget} bytes reached: dropped the words seen fewer than {below} times so far \
+             ({} dropped in all, {} kept)",
+            self.pruned_words,
+            self.counts.len()
+        ));
+    }
+
     /// Counts the words of `seqs` (each one sequence, like a line of a file),
     /// in parallel over the thread pool.
-    pub fn add<S: AsRef<str> + Sync>(&mut self, tok: &Tokenizer, seqs: &[S]) -> Result<()> {
+    pub fn add<S: AsRef<str> + Sync>(
+        &mut self,
+        tok: &Tokenizer,
+        seqs: &[S],
+        progress: &Progress,
+    ) -> Result<()> {
         if seqs.is_empty() {
             return Ok(());
         }
@@ -196,11 +253,23 @@ impl WordCounter {
         for m in maps {
             let m = m?;
             if self.counts.is_empty() {
+                self.bytes = m.keys().map(|w| entry_bytes(w)).sum();
                 self.counts = m;
                 continue;
             }
             for (w, n) in m {
-                *self.counts.entry(w).or_insert(0) += n;
+                match self.counts.entry(w) {
+                    std::collections::hash_map::Entry::Occupied(mut e) => *e.get_mut() += n,
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        self.bytes += entry_bytes(e.key());
+                        e.insert(n);
+                    }
+                }
+            }
+        }
+        if let Some(budget) = self.budget {
+            if self.bytes > budget {
+                self.prune(budget, progress);
             }
         }
         Ok(())
@@ -234,7 +303,12 @@ const BATCH_BYTES: usize = 4 << 20;
 
 /// Reads `files` line by line (each line keeps its `\n`) in batches and counts
 /// their words. Invalid UTF-8 is an error naming the file and byte offset.
-pub fn count_files(tok: &Tokenizer, files: &[PathBuf], progress: &Progress) -> Result<WordCounts> {
+pub fn count_files(
+    tok: &Tokenizer,
+    files: &[PathBuf],
+    budget: Option<usize>,
+    progress: &Progress,
+) -> Result<WordCounts> {
     let io = |p: &Path, e: std::io::Error| Error::Io {
         path: p.to_owned(),
         source: e,
@@ -244,7 +318,7 @@ pub fn count_files(tok: &Tokenizer, files: &[PathBuf], progress: &Progress) -> R
         total += std::fs::metadata(f).map_err(|e| io(f, e))?.len();
     }
     progress.bytes_stage("Read files", total);
-    let mut counter = WordCounter::default();
+    let mut counter = WordCounter::with_budget(budget);
     for f in files {
         let file = std::fs::File::open(f).map_err(|e| io(f, e))?;
         counter.add_reader(tok, &f.display().to_string(), file, progress)?;
@@ -286,7 +360,7 @@ impl WordCounter {
                 ))
             })?;
             let lines: Vec<&str> = text.split_inclusive('\n').collect();
-            self.add(tok, &lines)?;
+            self.add(tok, &lines, progress)?;
             offset += buf.len() as u64;
             progress.inc(buf.len() as u64);
         }
@@ -316,10 +390,16 @@ impl Tokenizer {
         Ok(())
     }
 
-    /// `Tokenizer.train(files, trainer)`.
-    pub fn train_files(&mut self, trainer: &Trainer, files: &[PathBuf]) -> Result<()> {
+    /// `Tokenizer.train(files, trainer)`; with `budget`, the word table is
+    /// kept under about that many bytes (see [`WordCounter::with_budget`]).
+    pub fn train_files(
+        &mut self,
+        trainer: &Trainer,
+        files: &[PathBuf],
+        budget: Option<usize>,
+    ) -> Result<()> {
         let progress = Progress::new(trainer.show_progress());
-        let counts = count_files(self, files, &progress)?;
+        let counts = count_files(self, files, budget, &progress)?;
         self.train_from_counts(trainer, &counts, &progress)
     }
 }

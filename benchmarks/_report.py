@@ -1,0 +1,21 @@
+"""docs/benchmarks.md holds one section per benchmark script, each between
+`<!-- NAME:start -->` and `<!-- NAME:end -->`; a script rewrites only its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+
+def replace_section(path: Path, name: str, lines: List[str]) -> None:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    body = "\n".join([start, *lines, end])
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1]
+        text = head + body + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path} ({name})")
