@@ -115,21 +115,14 @@ struct Sym {
     len: u32,
 }
 
-/// One count change caused by a merge: (pair, +1/-1, word index).
-type Change = (Pair, i8, u32);
+/// One count change caused by a merge: (pair, +/- the word's count, word index).
+type Change = (Pair, i64, u32);
 
 /// Merges every `(a, b)` in `word` into `new`, left to right, and records how
 /// the pairs around each merge change. A new pair is not counted when the
 /// merged token would reach `max_len` chars.
-fn merge_word(
-    word: &mut Vec<Sym>,
-    a: u32,
-    b: u32,
-    new: u32,
-    max_len: u64,
-    w: u32,
-    out: &mut Vec<Change>,
-) {
+fn merge_word(word: &mut Vec<Sym>, op: &MergeOp, w: u32, count: u64, out: &mut Vec<Change>) {
+    let MergeOp { a, b, new, max_len } = *op;
     let mut i = 0;
     while i < word.len() {
         if word[i].id == a && i + 1 < word.len() && word[i + 1].id == b {
@@ -141,23 +134,33 @@ fn merge_word(
             };
             if i > 0 {
                 let prev = word[i - 1];
-                out.push((pair(prev.id, first.id), -1, w));
+                out.push((pair(prev.id, first.id), -(count as i64), w));
                 if u64::from(prev.len) + u64::from(merged.len) < max_len {
-                    out.push((pair(prev.id, new), 1, w));
+                    out.push((pair(prev.id, new), count as i64, w));
                 }
             }
             word[i] = merged;
             word.remove(i + 1);
             if i + 1 < word.len() {
                 let next = word[i + 1];
-                out.push((pair(second.id, next.id), -1, w));
+                out.push((pair(second.id, next.id), -(count as i64), w));
                 if u64::from(next.len) + u64::from(merged.len) < max_len {
-                    out.push((pair(new, next.id), 1, w));
+                    out.push((pair(new, next.id), count as i64, w));
                 }
             }
         }
         i += 1;
     }
+}
+
+/// A merge to apply: `(a, b)` becomes `new`; no new pair is counted whose
+/// token would reach `max_len` chars.
+#[derive(Clone, Copy)]
+struct MergeOp {
+    a: u32,
+    b: u32,
+    new: u32,
+    max_len: u64,
 }
 
 /// Below this many words a merge is applied on the calling thread.
@@ -333,6 +336,7 @@ impl BpeTrainer {
         progress.stage("Compute merges", self.vocab_size as u64);
         let mut merges: Vec<(Pair, u32)> = Vec::new();
         let mut changes: Vec<Change> = Vec::new();
+        let mut deltas: FxHashMap<Pair, i64> = FxHashMap::default();
         while w2id.len() < self.vocab_size {
             let Some(mut top) = queue.pop() else { break };
             let live = pair_counts.get(&top.pair).copied().unwrap_or(0) as u64;
@@ -354,43 +358,56 @@ impl BpeTrainer {
             let new = Self::add(&token, &mut w2id, &mut id2w);
             merges.push((top.pair, new));
 
+            let op = MergeOp { a, b, new, max_len };
             changes.clear();
             if top.words.len() < PARALLEL_MIN_WORDS {
                 for &w in &top.words {
-                    merge_word(&mut words[w as usize], a, b, new, max_len, w, &mut changes);
+                    let n = word_counts[w as usize];
+                    merge_word(&mut words[w as usize], &op, w, n, &mut changes);
                 }
             } else {
-                let mut taken: Vec<(u32, Vec<Sym>)> = top
+                let mut taken: Vec<(u32, u64, Vec<Sym>)> = top
                     .words
                     .iter()
-                    .map(|&w| (w, std::mem::take(&mut words[w as usize])))
+                    .map(|&w| {
+                        (
+                            w,
+                            word_counts[w as usize],
+                            std::mem::take(&mut words[w as usize]),
+                        )
+                    })
                     .collect();
                 let parts: Vec<Vec<Change>> = crate::util::pool().install(|| {
                     taken
                         .par_chunks_mut(64)
                         .map(|chunk| {
                             let mut out = Vec::new();
-                            for (w, word) in chunk.iter_mut() {
-                                merge_word(word, a, b, new, max_len, *w, &mut out);
+                            for (w, n, word) in chunk.iter_mut() {
+                                merge_word(word, &op, *w, *n, &mut out);
                             }
                             out
                         })
                         .collect()
                 });
-                for (w, word) in taken {
+                for (w, _, word) in taken {
                     words[w as usize] = word;
                 }
                 changes.extend(parts.into_iter().flatten());
             }
-            for &(p, change, w) in &changes {
-                *pair_counts.entry(p).or_insert(0) +=
-                    i64::from(change) * word_counts[w as usize] as i64;
-                if change > 0 {
+            // Summed per pair first (the same few pairs around the merge
+            // repeat), then added to `pair_counts` once per pair.
+            deltas.clear();
+            for &(p, delta, w) in &changes {
+                *deltas.entry(p).or_insert(0) += delta;
+                if delta > 0 {
                     let list = where_to.entry(p).or_default();
                     if list.last() != Some(&w) {
                         list.push(w);
                     }
                 }
+            }
+            for (&p, &d) in &deltas {
+                *pair_counts.entry(p).or_insert(0) += d;
             }
             push_all(&mut queue, &mut where_to, &pair_counts);
             progress.inc(1);
