@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _report import replace_section  # noqa: E402
+
 from conftest import find_data, gpt2_tokenizer_json, tokenizer_sources  # noqa: E402
 
 TOKENIZERS = ["bert-base-uncased", "gpt2", "cl100k", "o200k", "llama3", "llama2", "pegasus-unigram"]

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _report import replace_section  # noqa: E402
+
 from conftest import find_data  # noqa: E402
 
 LIBS = ["fasttok", "tokenizers", "rustbpe", "bpeasy", "gigatoken", "sentencepiece"]
