@@ -206,3 +206,97 @@ def test_train_memory_budget(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     r = run(["train", "--memory-budget", "lots", "-o", str(out), SAMPLE])
     assert r.returncode == 2 and "not a size" in r.stderr
+
+
+# ---- encode to files, convert, parity against tiktoken --------------------------
+
+
+def test_encode_flat_formats(tmp_path: Path) -> None:
+    import json as js
+
+    import numpy as np
+
+    import fasttok
+
+    lines = Path(SAMPLE).read_text(encoding="utf-8").splitlines()[:200]
+    (tmp_path / "docs.jsonl").write_text("".join(js.dumps({"body": ln}) + "\n" for ln in lines))
+    tok = fasttok.Tokenizer.from_file(BERT)
+    tok.no_padding()
+    tok.no_truncation()
+    expected = [e.ids for e in tok.encode_batch(lines, add_special_tokens=False)]
+    for fmt in ["bin", "npy"]:
+        out = tmp_path / f"t.{fmt}"
+        r = run(
+            [
+                "encode",
+                "-q",
+                "-t",
+                BERT,
+                "--format",
+                fmt,
+                "--field",
+                "body",
+                "-o",
+                str(out),
+                str(tmp_path / "docs.jsonl"),
+            ]
+        )
+        assert r.returncode == 0, r.stderr
+        if fmt == "bin":
+            ids, index = np.fromfile(out, "<u4"), np.fromfile(str(out) + ".idx", "<u8")
+        else:
+            ids, index = np.load(out), np.load(str(out) + ".idx.npy")
+        assert ids.dtype == np.uint32 and len(index) == len(lines) + 1
+        assert [ids[index[i] : index[i + 1]].tolist() for i in range(len(lines))] == expected
+    r = run(["encode", "-t", BERT, "--format", "npy", SAMPLE])
+    assert r.returncode == 1 and "give -o" in r.stderr
+
+
+def test_encode_reads_compressed_input_and_writes_output(tmp_path: Path) -> None:
+    import gzip
+
+    (tmp_path / "s.txt.gz").write_bytes(gzip.compress(b"Hello, world!\nsecond line\n"))
+    out = tmp_path / "ids.txt"
+    r = run(["encode", "-t", BERT, "-o", str(out), str(tmp_path / "s.txt.gz")])
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().splitlines()[0] == "7592 1010 2088 999"
+
+
+def test_convert_and_parity_against_tiktoken(tmp_path: Path) -> None:
+    pytest.importorskip("tiktoken")
+    out = tmp_path / "cl100k.json"
+    r = run(["convert", "cl100k_base", "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    p = run(["parity", "-q", "-t", str(out), "--reference", "tiktoken:cl100k_base", SAMPLE])
+    assert p.returncode == 0, p.stdout[-2000:]
+    assert "0 divergences" in p.stdout
+    # A tokenizer that is not that encoding diverges: exit 1, with the place.
+    p = run(["parity", "-q", "-t", BERT, "--reference", "tiktoken:cl100k_base", SAMPLE])
+    assert p.returncode == 1 and "line 1: ids differ at token 0" in p.stdout
+    # A rank file named like its encoding; other names need --encoding.
+    from fasttok import tiktoken as ft
+
+    data, _ = ft._rank_file_bytes("r50k_base")
+    (tmp_path / "r50k_base.tiktoken").write_bytes(data)
+    (tmp_path / "ranks.tiktoken").write_bytes(data)
+    assert run(["convert", "-q", str(tmp_path / "r50k_base.tiktoken"), "-o", str(tmp_path / "a.json")]).returncode == 0
+    r = run(["convert", str(tmp_path / "ranks.tiktoken"), "-o", str(tmp_path / "b.json")])
+    assert r.returncode == 1 and "pass --encoding" in r.stderr
+    r = run(["convert", "-q", str(tmp_path / "ranks.tiktoken"), "--encoding", "gpt2", "-o", str(tmp_path / "b.json")])
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "a.json").read_text() == (tmp_path / "b.json").read_text()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["convert", "nope", "-o", "x.json"], "nope: no such file, and not an encoding name"),
+        (["convert", "m.model", "-o", "x.json"], "SentencePiece .model files are not supported"),
+        (["parity", "-t", BERT, "--reference", "tiktoken:nope", SAMPLE], "unknown tiktoken encoding 'nope'"),
+        (["parity", "-t", BERT, "--reference", "spm", SAMPLE], "expected hf or tiktoken:NAME"),
+    ],
+)
+def test_convert_and_parity_failures(args: List[str], message: str) -> None:
+    r = run(args)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert message in r.stderr and "Traceback" not in r.stderr

@@ -1,7 +1,8 @@
 """The ``fasttok`` command.
 
-Subcommands: ``train``, ``encode``, ``decode``, ``info``, ``show`` and
-``parity``. Exit codes: 0 success, 1 failure or divergence, 2 usage error.
+Subcommands: ``train``, ``encode``, ``decode``, ``info``, ``show``,
+``parity`` and ``convert``. Exit codes: 0 success, 1 failure or divergence,
+2 usage error.
 """
 
 from __future__ import annotations
@@ -22,20 +23,10 @@ class CliError(Exception):
     """An expected failure: printed as one line, exit code 1."""
 
 
-def _lines(files: Sequence[str]) -> Iterator[str]:
-    if not files or list(files) == ["-"]:
-        for line in sys.stdin:
-            yield line.rstrip("\n")
-        return
-    for path in files:
-        try:
-            with open(path, encoding="utf-8") as f:
-                for line in f:
-                    yield line.rstrip("\n")
-        except OSError as e:
-            raise CliError(f"{path}: {e.strerror or e}") from None
-        except UnicodeDecodeError as e:
-            raise CliError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+def _lines(files: Sequence[str], field: str = "text", progress: bool = False) -> Iterator[str]:
+    """One document per line (without its newline) or per JSON Lines record,
+    from text, compressed or JSON Lines files, or standard input."""
+    return _sequences(list(files) or ["-"], field, progress, keep_newline=False)
 
 
 def _load(path: str) -> fasttok.Tokenizer:
@@ -92,9 +83,10 @@ def _open_binary(path: str, progress: bool) -> BinaryIO:
     return raw  # type: ignore[no-any-return]
 
 
-def _sequences(files: Sequence[str], field: str, progress: bool) -> Iterator[str]:
-    """The training sequences of `files`: each line (with its newline, as the
-    core reads plain files), or the `field` of each JSON Lines record."""
+def _sequences(files: Sequence[str], field: str, progress: bool, keep_newline: bool = True) -> Iterator[str]:
+    """The documents of `files`: each line (with its newline, as the core
+    reads plain files for training, unless `keep_newline` is false), or the
+    `field` of each JSON Lines record."""
     for path in files or ["-"]:
         jsonl = ".jsonl" in os.path.basename(path)
         stream = _open_binary(path, progress)
@@ -107,7 +99,7 @@ def _sequences(files: Sequence[str], field: str, progress: bool) -> Iterator[str
                     raise CliError(f"{path}: invalid UTF-8 at byte {offset + e.start} (line {n})") from None
                 offset += len(raw)
                 if not jsonl:
-                    yield line
+                    yield line if keep_newline else line.rstrip("\n")
                     continue
                 if not line.strip():
                     continue
@@ -255,21 +247,85 @@ def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _progress_wanted(args: argparse.Namespace) -> bool:
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
 def cmd_encode(args: argparse.Namespace, out: IO[str]) -> int:
     tok = _load(args.tokenizer)
     if not args.file_settings:
-        # One output line per input line: padding and truncation from the file
+        # One output per input document: padding and truncation from the file
         # would only add pad ids or silently drop tokens.
         tok.no_padding()
         tok.no_truncation()
-    for batch in _batches(_lines(args.files)):
-        for enc in tok.encode_batch(batch, add_special_tokens=args.add_special_tokens):
-            if args.format == "ids":
-                out.write(" ".join(map(str, enc.ids)) + "\n")
-            elif args.format == "tokens":
-                out.write(" ".join(enc.tokens) + "\n")
+    docs = _lines(args.files, args.field, _progress_wanted(args))
+    if args.format in ("npy", "bin"):
+        return _encode_flat(tok, docs, args)
+    sink: IO[str] = out
+    if args.output:
+        try:
+            sink = open(args.output, "w", encoding="utf-8")
+        except OSError as e:
+            raise CliError(f"{args.output}: {e.strerror or e}") from None
+    try:
+        for batch in _batches(docs):
+            for enc in tok.encode_batch(batch, add_special_tokens=args.add_special_tokens):
+                if args.format == "ids":
+                    sink.write(" ".join(map(str, enc.ids)) + "\n")
+                elif args.format == "tokens":
+                    sink.write(" ".join(enc.tokens) + "\n")
+                else:
+                    sink.write(json.dumps({"ids": enc.ids, "tokens": enc.tokens, "offsets": enc.offsets}) + "\n")
+    finally:
+        if sink is not out:
+            sink.close()
+    return 0
+
+
+def _encode_flat(tok: fasttok.Tokenizer, docs: Iterator[str], args: argparse.Namespace) -> int:
+    """All ids in one flat uint32 array (`-o`), plus the index of where each
+    document starts (n_docs + 1 uint64 offsets) beside it: `OUT.idx` for
+    `bin` (raw little-endian, written as it goes), `OUT.idx.npy` for `npy`
+    (built in memory, then saved)."""
+    import numpy as np
+
+    if not args.output:
+        raise CliError(f"--format {args.format} writes binary files: give -o OUT")
+    index_path = args.output + (".idx" if args.format == "bin" else ".idx.npy")
+    total = 0
+    starts: List[int] = [0]
+    chunks: List[Any] = []
+    try:
+        sink = open(args.output, "wb") if args.format == "bin" else None
+    except OSError as e:
+        raise CliError(f"{args.output}: {e.strerror or e}") from None
+    try:
+        for batch in _batches(docs, 4096):
+            ids, offsets = tok.encode_batch_ids(batch, add_special_tokens=args.add_special_tokens)
+            starts.extend(int(total + o) for o in offsets[1:])
+            total += len(ids)
+            if sink is not None:
+                sink.write(ids.astype("<u4", copy=False).tobytes())
             else:
-                out.write(json.dumps({"ids": enc.ids, "tokens": enc.tokens, "offsets": enc.offsets}) + "\n")
+                chunks.append(ids.copy())
+    finally:
+        if sink is not None:
+            sink.close()
+    index = np.asarray(starts, dtype="<u8")
+    try:
+        if args.format == "bin":
+            index.tofile(index_path)
+        else:
+            flat = np.concatenate(chunks) if chunks else np.zeros(0, dtype="<u4")
+            np.save(args.output, flat.astype("<u4", copy=False))
+            np.save(index_path, index)
+    except OSError as e:
+        raise CliError(f"{e.filename}: {e.strerror or e}") from None
+    if not args.quiet:
+        print(
+            f"fasttok encode: {len(starts) - 1} documents, {total} tokens -> {args.output} (index {index_path})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -312,35 +368,132 @@ def cmd_info(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
-def cmd_parity(args: argparse.Namespace, out: IO[str]) -> int:
+def _tiktoken_reference(name: str) -> Any:
+    """The `tiktoken` package's encoding `name`, offline: its rank files are
+    served from fasttok's shipped copies through a private TIKTOKEN_CACHE_DIR
+    (unless one is set already)."""
     try:
-        import tokenizers
+        import tiktoken
     except ImportError:
-        raise CliError("parity needs the reference library: pip install tokenizers") from None
-    ours = _load(args.tokenizer)
+        raise CliError("--reference tiktoken:NAME needs the tiktoken package: pip install tiktoken") from None
+    from fasttok import tiktoken as ft
+
+    if name not in ft.list_encoding_names():
+        raise CliError(f"unknown tiktoken encoding {name!r} (one of {', '.join(ft.list_encoding_names())})")
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        import atexit
+        import hashlib
+        import shutil
+        import tempfile
+
+        cache = tempfile.mkdtemp(prefix="fasttok-tiktoken-")
+        atexit.register(shutil.rmtree, cache, True)
+        for stem in ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]:
+            data, _ = ft._rank_file_bytes(stem)
+            key = hashlib.sha1(ft._URL.format(stem).encode()).hexdigest()
+            with open(os.path.join(cache, key), "wb") as f:
+                f.write(data)
+        os.environ["TIKTOKEN_CACHE_DIR"] = cache
+    if name == "gpt2":
+        name = "r50k_base"  # the same ranks, without tiktoken's separate GPT-2 files
     try:
-        ref = tokenizers.Tokenizer.from_file(args.tokenizer)
-    except Exception as e:  # tokenizers raises bare Exception
-        raise CliError(f"tokenizers cannot load {args.tokenizer}: {e}") from None
+        return tiktoken.get_encoding(name)
+    except Exception as e:  # tiktoken raises several kinds
+        raise CliError(f"tiktoken cannot load {name}: {e}") from None
+
+
+def cmd_parity(args: argparse.Namespace, out: IO[str]) -> int:
+    ours = _load(args.tokenizer)
+    ref_name = args.reference
     docs = tokens = diverged = 0
-    fields = ("ids", "tokens", "offsets", "attention_mask", "special_tokens_mask", "type_ids")
-    for n, line in enumerate(_lines(args.files), 1):
-        a, b = ref.encode(line), ours.encode(line)
-        docs += 1
-        tokens += len(a.ids)
-        for field in fields:
-            x, y = getattr(a, field), getattr(b, field)
+
+    def report(n: int, line: str, field: str, x: List[Any], y: List[Any]) -> None:
+        i = next((k for k in range(min(len(x), len(y))) if x[k] != y[k]), min(len(x), len(y)))
+        out.write(f"line {n}: {field} differ at token {i}: {ref_name} {x[i : i + 3]} fasttok {y[i : i + 3]}\n")
+        out.write(f"  context: {line[:80]!r}\n")
+
+    lines = _lines(args.files, args.field, _progress_wanted(args))
+    if ref_name.startswith("tiktoken:"):
+        enc = _tiktoken_reference(ref_name.split(":", 1)[1])
+        for n, line in enumerate(lines, 1):
+            x = enc.encode(line, allowed_special="all")
+            y = ours.encode(line, add_special_tokens=False).ids
+            docs += 1
+            tokens += len(x)
             if x != y:
                 diverged += 1
-                i = next((k for k in range(min(len(x), len(y))) if x[k] != y[k]), min(len(x), len(y)))
-                out.write(f"line {n}: {field} differ at token {i}: tokenizers {x[i : i + 3]} fasttok {y[i : i + 3]}\n")
-                out.write(f"  context: {line[:80]!r}\n")
-                break
-        if ref.decode(a.ids) != ours.decode(a.ids):
-            diverged += 1
-            out.write(f"line {n}: decode differs\n")
+                report(n, line, "ids", x, y)
+            elif ours.decode(y, skip_special_tokens=False) != enc.decode(x):
+                diverged += 1
+                out.write(f"line {n}: decode differs\n")
+    elif ref_name == "hf":
+        try:
+            import tokenizers
+        except ImportError:
+            raise CliError("parity needs the reference library: pip install tokenizers") from None
+        try:
+            ref = tokenizers.Tokenizer.from_file(args.tokenizer)
+        except Exception as e:  # tokenizers raises bare Exception
+            raise CliError(f"tokenizers cannot load {args.tokenizer}: {e}") from None
+        fields = ("ids", "tokens", "offsets", "attention_mask", "special_tokens_mask", "type_ids")
+        for n, line in enumerate(lines, 1):
+            a, b = ref.encode(line), ours.encode(line)
+            docs += 1
+            tokens += len(a.ids)
+            for field in fields:
+                x, y = getattr(a, field), getattr(b, field)
+                if x != y:
+                    diverged += 1
+                    report(n, line, field, x, y)
+                    break
+            if ref.decode(a.ids) != ours.decode(a.ids):
+                diverged += 1
+                out.write(f"line {n}: decode differs\n")
+    else:
+        raise CliError(f"--reference: expected hf or tiktoken:NAME, got {ref_name!r}")
     out.write(f"compared {docs} lines, {tokens} tokens: {diverged} divergences\n")
     return 1 if diverged else 0
+
+
+def cmd_convert(args: argparse.Namespace, out: IO[str]) -> int:
+    from fasttok import tiktoken as ft
+
+    source = args.input
+    names = ft.list_encoding_names()
+    if source.endswith(".model"):
+        raise CliError(f"{source}: SentencePiece .model files are not supported yet (tiktoken rank files are)")
+    try:
+        if source in names:
+            doc = ft.to_tokenizer_json(source)
+        else:
+            if not os.path.isfile(source):
+                raise CliError(f"{source}: no such file, and not an encoding name ({', '.join(names)})")
+            stem = os.path.basename(source).split(".")[0]
+            name = args.encoding or (stem if stem in names else None)
+            if name is None:
+                raise CliError(
+                    f"{source}: cannot tell which encoding's split pattern and special tokens go with it; "
+                    f"pass --encoding NAME ({', '.join(names)})"
+                )
+            if name not in names:
+                raise CliError(f"--encoding: unknown encoding {name!r} (one of {', '.join(names)})")
+            base = ft.get_encoding(name)
+            enc = ft.Encoding(
+                name,
+                pat_str=base._pat_str,
+                mergeable_ranks=ft.load_tiktoken_bpe(source),
+                special_tokens=base._special_tokens,
+            )
+            doc = ft.to_tokenizer_json(enc)
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(doc)
+    except fasttok.FasttokError as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(f"{e.filename or args.output}: {e.strerror or e}") from None
+    if not args.quiet:
+        print(f"fasttok convert: {source} -> {args.output}", file=sys.stderr)
+    return 0
 
 
 _COLOURS = [41, 42, 43, 44, 45, 46]
@@ -416,7 +569,16 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example: fasttok encode -t tokenizer.json --format tokens corpus.txt",
     )
     e.add_argument("-t", "--tokenizer", required=True, help="tokenizer.json")
-    e.add_argument("--format", choices=["ids", "tokens", "jsonl"], default="ids")
+    e.add_argument(
+        "--format",
+        choices=["ids", "tokens", "jsonl", "npy", "bin"],
+        default="ids",
+        help="text formats: one line per document; npy/bin: one flat uint32 array in -o, "
+        "with the documents' start offsets in OUT.idx(.npy)",
+    )
+    e.add_argument("-o", "--output", help="output file (default: standard output; required for npy/bin)")
+    e.add_argument("--field", default="text", help="the text field of .jsonl records")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     e.add_argument("--add-special-tokens", action="store_true", help="add the post-processor's special tokens")
     e.add_argument(
         "--file-settings", action="store_true", help="apply the padding and truncation the tokenizer file configures"
@@ -455,8 +617,30 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example: fasttok parity -t tokenizer.json corpus.txt",
     )
     r.add_argument("-t", "--tokenizer", required=True)
+    r.add_argument(
+        "--reference",
+        default="hf",
+        metavar="hf|tiktoken:NAME",
+        help="Hugging Face tokenizers on the same file (default), or a tiktoken encoding (e.g. tiktoken:cl100k_base)",
+    )
+    r.add_argument("--field", default="text", help="the text field of .jsonl records")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("files", nargs="*")
     r.set_defaults(run=cmd_parity)
+
+    c = sub.add_parser(
+        "convert",
+        help="turn a tiktoken encoding into a tokenizer.json",
+        description="Writes a tokenizer.json (loaded by fasttok and Hugging Face tokenizers) for a tiktoken "
+        "encoding: an encoding name (cl100k_base, o200k_base, ...) or a .tiktoken rank file, whose split "
+        "pattern and special tokens come from --encoding or from its file name.",
+        epilog="example: fasttok convert cl100k_base -o cl100k.json",
+    )
+    c.add_argument("input", help="an encoding name or a .tiktoken rank file")
+    c.add_argument("--encoding", help="the encoding whose pattern and special tokens to use with a rank file")
+    c.add_argument("-o", "--output", required=True)
+    c.add_argument("-q", "--quiet", action="store_true")
+    c.set_defaults(run=cmd_convert)
     return p
 
 

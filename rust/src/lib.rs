@@ -16,6 +16,7 @@ pub mod normalizers;
 pub mod pattern;
 pub mod pre_tokenizers;
 pub mod processors;
+pub mod tiktoken;
 pub mod tokenizer;
 pub mod trainers;
 pub mod util;

@@ -534,6 +534,65 @@ impl PyTokenizer {
         run(py, move || Tokenizer::from_json_str(&json, &origin)).map(PyTokenizer::wrap)
     }
 
+    /// A tiktoken encoding from its rank file's bytes (`origin` names it in errors).
+    #[staticmethod]
+    #[pyo3(signature = (data, pattern, special_tokens, tiktoken_priority=true, origin=None))]
+    fn from_tiktoken_file(
+        py: Python<'_>,
+        data: Vec<u8>,
+        pattern: String,
+        special_tokens: Vec<(String, u32)>,
+        tiktoken_priority: bool,
+        origin: Option<String>,
+    ) -> PyResult<Self> {
+        let origin = origin.unwrap_or_else(|| "<rank file>".to_owned());
+        run(py, move || {
+            let text = std::str::from_utf8(&data).map_err(|e| {
+                Error::config(format!("{origin}: not UTF-8 at byte {}", e.valid_up_to()))
+            })?;
+            let ranks = crate::tiktoken::parse_ranks(text, &origin)?;
+            tiktoken_tokenizer(ranks, &pattern, special_tokens, tiktoken_priority)
+        })
+        .map(PyTokenizer::wrap)
+    }
+
+    /// A tiktoken encoding from `(token bytes, rank)` pairs.
+    #[staticmethod]
+    #[pyo3(signature = (ranks, pattern, special_tokens, tiktoken_priority=true))]
+    fn from_tiktoken_ranks(
+        py: Python<'_>,
+        ranks: Vec<(Vec<u8>, u32)>,
+        pattern: String,
+        special_tokens: Vec<(String, u32)>,
+        tiktoken_priority: bool,
+    ) -> PyResult<Self> {
+        run(py, move || {
+            tiktoken_tokenizer(ranks, &pattern, special_tokens, tiktoken_priority)
+        })
+        .map(PyTokenizer::wrap)
+    }
+
+    /// Ids only, for each text (no Encoding objects).
+    #[pyo3(signature = (texts, add_special_tokens=false))]
+    fn encode_ids_batch(
+        &self,
+        py: Python<'_>,
+        texts: Vec<String>,
+        add_special_tokens: bool,
+    ) -> PyResult<Vec<Vec<u32>>> {
+        let t = self.get();
+        run(py, move || {
+            let pool = crate::util::pool();
+            pool.install(|| {
+                use rayon::prelude::*;
+                texts
+                    .par_iter()
+                    .map(|s| t.encode_ids(s, add_special_tokens))
+                    .collect::<crate::error::Result<Vec<_>>>()
+            })
+        })
+    }
+
     #[staticmethod]
     fn from_file(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
         run(py, move || Tokenizer::from_file(&path)).map(PyTokenizer::wrap)
@@ -944,6 +1003,45 @@ impl PyWordCounter {
     fn __len__(&self) -> usize {
         self.lock().0.len()
     }
+}
+
+/// A tiktoken encoding as a tokenizer: its pattern, then byte-level BPE; the
+/// special tokens (with their ids) as added tokens.
+fn tiktoken_tokenizer(
+    ranks: Vec<(Vec<u8>, u32)>,
+    pattern: &str,
+    special_tokens: Vec<(String, u32)>,
+    tiktoken_priority: bool,
+) -> crate::error::Result<Tokenizer> {
+    use serde_json::json;
+    let bpe = crate::tiktoken::bpe_from_ranks(&ranks, tiktoken_priority)?;
+    let mut t = Tokenizer::new(Model::BPE(bpe));
+    let spec = json!({
+        "type": "Sequence",
+        "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": crate::tiktoken::pattern_for_oniguruma(pattern)},
+             "behavior": "Isolated", "invert": false},
+            {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false},
+        ],
+    });
+    t.pre_tokenizer =
+        Some(serde_json::from_value(spec).map_err(|e| Error::config(format!("pattern: {e}")))?);
+    let dec = json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true});
+    t.decoder = Some(serde_json::from_value(dec).map_err(|e| Error::config(e.to_string()))?);
+    if special_tokens.is_empty() {
+        return Ok(t);
+    }
+    // Special tokens keep their own ids: written into the document and read back.
+    let mut doc = t.to_value()?;
+    let added: Vec<serde_json::Value> = special_tokens
+        .iter()
+        .map(|(content, id)| {
+            json!({"id": id, "content": content, "single_word": false, "lstrip": false,
+                   "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect();
+    doc["added_tokens"] = serde_json::Value::Array(added);
+    Tokenizer::from_json_str(&doc.to_string(), "<tiktoken>")
 }
 
 fn direction_arg(py: Python<'_>, what: &str, s: &str) -> PyResult<crate::encoding::Direction> {

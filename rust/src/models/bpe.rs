@@ -33,6 +33,10 @@ pub struct Bpe {
     pub fuse_unk: bool,
     pub byte_fallback: bool,
     pub ignore_merges: bool,
+    /// tiktoken's rule: a pair's priority is the id (rank) of the token it
+    /// makes, equal priorities leftmost first, instead of the merge's place in
+    /// the list. Set for tiktoken encodings; tokenizer.json cannot say it.
+    pub rank_by_result: bool,
     /// `<0xNN>` ids, when byte_fallback is on and the vocab has them.
     byte_ids: Option<Box<[u32; 256]>>,
     /// Identifies this vocabulary+merges in the per-thread word cache; a new
@@ -145,7 +149,8 @@ impl Bpe {
             let tail = b.get(prefix_len..).ok_or_else(|| missing(b))?;
             let merged = format!("{a}{tail}");
             let im = *self.vocab.get(&merged).ok_or_else(|| missing(&merged))?;
-            merges.insert(merge_key(ia, ib), (rank as u32, im));
+            let priority = if self.rank_by_result { im } else { rank as u32 };
+            merges.insert(merge_key(ia, ib), (priority, im));
         }
         self.merges = merges;
         self.metaspace_cuts = metaspace_cuts_are_exact(self);
