@@ -300,3 +300,16 @@ def test_convert_and_parity_failures(args: List[str], message: str) -> None:
     r = run(args)
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bench(tmp_path: Path) -> None:
+    pytest.importorskip("tokenizers")
+    r = run(["bench", "-t", BERT, "--repeat", "1", "--threads", "1", SAMPLE])
+    assert r.returncode == 0, r.stderr
+    assert "identical ids; 1 thread(s)" in r.stdout
+    assert r.stdout.splitlines()[2].split()[0] == "fasttok" and "x hf" in r.stdout
+    pytest.importorskip("tiktoken")
+    r = run(["bench", "-t", BERT, "--repeat", "1", "--reference", "tiktoken:cl100k_base", SAMPLE])
+    assert r.returncode == 1 and "differ from tiktoken:cl100k_base: not timed" in r.stdout
+    r = run(["bench", "-t", BERT, "--threads", "0", SAMPLE])
+    assert r.returncode == 1 and "--threads must be at least 1" in r.stderr

@@ -455,6 +455,84 @@ def cmd_parity(args: argparse.Namespace, out: IO[str]) -> int:
     return 1 if diverged else 0
 
 
+def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
+    """Throughput of fasttok and of the reference on the same documents, after
+    checking that both give the same ids."""
+    if args.threads is not None:
+        if args.threads < 1:
+            raise CliError(f"--threads must be at least 1, got {args.threads}")
+        # Both libraries size their thread pools on first use, which is below.
+        os.environ["FASTTOK_NUM_THREADS"] = os.environ["RAYON_NUM_THREADS"] = str(args.threads)
+    ours = _load(args.tokenizer)
+    ours.no_padding()
+    ours.no_truncation()
+    docs: List[str] = []
+    size = 0
+    for line in _lines(args.files, args.field):
+        docs.append(line)
+        size += len(line.encode("utf-8"))
+        if size >= args.max_bytes:
+            break
+    if not docs:
+        raise CliError("no documents to measure")
+    special = args.add_special_tokens
+
+    def run_ours() -> List[List[int]]:
+        flat, starts = ours.encode_batch_ids(docs, add_special_tokens=special)
+        return [flat[starts[i] : starts[i + 1]].tolist() for i in range(len(docs))]
+
+    ref_name = args.reference
+    if ref_name.startswith("tiktoken:"):
+        enc = _tiktoken_reference(ref_name.split(":", 1)[1])
+
+        def run_ref() -> List[List[int]]:
+            return enc.encode_batch(docs, allowed_special="all")  # type: ignore[no-any-return]
+
+    elif ref_name == "hf":
+        try:
+            import tokenizers
+        except ImportError:
+            raise CliError("bench needs the reference library: pip install tokenizers") from None
+        try:
+            ref = tokenizers.Tokenizer.from_file(args.tokenizer)
+        except Exception as e:  # tokenizers raises bare Exception
+            raise CliError(f"tokenizers cannot load {args.tokenizer}: {e}") from None
+        ref.no_padding()
+        ref.no_truncation()
+
+        def run_ref() -> List[List[int]]:
+            return [e.ids for e in ref.encode_batch(docs, add_special_tokens=special)]
+
+    else:
+        raise CliError(f"--reference: expected hf or tiktoken:NAME, got {ref_name!r}")
+    a, b = run_ours(), run_ref()
+    differ = sum(x != y for x, y in zip(a, b))
+    if differ:
+        out.write(f"{differ} of {len(docs)} documents differ from {ref_name}: not timed (see fasttok parity)\n")
+        return 1
+    tokens = sum(len(x) for x in a)
+
+    def best(f: Any) -> float:
+        times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    t_ours, t_ref = best(run_ours), best(run_ref)
+    mb = size / 1e6
+    threads = args.threads or fasttok.num_threads()
+    out.write(f"{len(docs)} documents, {mb:.1f} MB, {tokens} tokens, identical ids; {threads} thread(s), ")
+    out.write(f"best of {args.repeat}\n")
+    w = max(len(ref_name), 7)
+    out.write(f"{'library':<{w}} {'seconds':>9} {'MB/s':>9} {'Mtok/s':>9}\n")
+    for name, t in [("fasttok", t_ours), (ref_name, t_ref)]:
+        out.write(f"{name:<{w}} {t:>9.3f} {mb / t:>9.2f} {tokens / t / 1e6:>9.2f}\n")
+    out.write(f"fasttok is {t_ref / t_ours:.2f}x {ref_name}\n")
+    return 0
+
+
 def cmd_convert(args: argparse.Namespace, out: IO[str]) -> int:
     from fasttok import tiktoken as ft
 
@@ -627,6 +705,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     r.add_argument("files", nargs="*")
     r.set_defaults(run=cmd_parity)
+
+    b = sub.add_parser(
+        "bench",
+        help="measure fasttok's throughput against the reference library, after checking they agree",
+        epilog="example: fasttok bench -t tokenizer.json --threads 1 corpus.txt",
+    )
+    b.add_argument("-t", "--tokenizer", required=True)
+    b.add_argument("--reference", default="hf", metavar="hf|tiktoken:NAME", help="as for parity (default: hf)")
+    b.add_argument("--threads", type=int, help="threads for both libraries (default: all cores)")
+    b.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts (default 3)")
+    b.add_argument("--max-bytes", type=_size, default=20 << 20, metavar="SIZE", help="read up to this much (20M)")
+    b.add_argument("--add-special-tokens", action="store_true")
+    b.add_argument("--field", default="text", help="the text field of .jsonl records")
+    b.add_argument("files", nargs="*")
+    b.set_defaults(run=cmd_bench)
 
     c = sub.add_parser(
         "convert",
