@@ -156,3 +156,16 @@ def test_long_sentencepiece_words(name: str, parts: list) -> None:
     """Without a pre-tokenizer the whole text is one BPE word; fasttok cuts it
     before each `▁` (when provably exact): the ids must not change."""
     check(name, " ".join(parts) + " " + "▁ ▁▁x" * 20)
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(TEXT, min_size=1, max_size=4))
+def test_flat_ids_match_tokenizers(name: str, texts: list) -> None:
+    """`encode_batch_ids` (which takes the no-alignment fast path when the
+    pipeline allows) gives tokenizers' ids, with and without special tokens."""
+    hf, ft = pair_of(name)
+    for special in (False, True):
+        flat, starts = ft.encode_batch_ids(texts, add_special_tokens=special)
+        for i, t in enumerate(texts):
+            assert list(flat[starts[i] : starts[i + 1]]) == hf.encode(t, add_special_tokens=special).ids, (t, special)

@@ -294,6 +294,14 @@ impl AddedVocabulary {
     }
 
     /// Splits out the added tokens and normalizes the rest.
+    /// True when some added token's content occurs in `s` (raw, or as
+    /// normalized when there is no normalizer).
+    pub fn occurs_in(&self, s: &str) -> bool {
+        [&self.raw_matcher, &self.normalized_matcher]
+            .iter()
+            .any(|m| m.ac.as_ref().is_some_and(|ac| ac.is_match(s)))
+    }
+
     pub fn extract_and_normalize(
         &self,
         normalizer: Option<&Normalizer>,

@@ -431,6 +431,37 @@ impl Bpe {
         Ok(pieces)
     }
 
+    /// Appends the ids of `word` to `out` (no pieces or strings are made for
+    /// a word found in the cache).
+    pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
+        if word.is_empty() {
+            return Ok(());
+        }
+        if self.ignore_merges {
+            if let Some(&id) = self.vocab.get(word) {
+                out.push(id);
+                return Ok(());
+            }
+        }
+        if word.len() <= WORD_CACHE_MAX_LEN && self.dropout.is_none_or(|d| d <= 0.0) {
+            let hit = WORD_CACHE.with(|c| {
+                let c = c.borrow();
+                match c.map.get(word) {
+                    Some(v) if c.owner == self.uid => {
+                        out.extend(v.iter().map(|p| p.0));
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if hit {
+                return Ok(());
+            }
+        }
+        out.extend(self.encode_ids(word)?.into_iter().map(|p| p.0));
+        Ok(())
+    }
+
     /// Encodes a long word piece by piece, cut before each `▁` that follows
     /// another char (exact when `metaspace_cuts` holds).
     fn encode_cut(&self, word: &str) -> Result<Vec<(u32, u32)>> {

@@ -18,6 +18,8 @@ enum Step<'a> {
     Literal(Literal<'a>, SplitDelimiterBehavior),
     /// A `Split` on GPT-2's pattern, `Isolated`, by the hand-written splitter.
     Gpt2,
+    /// A `Split` with `invert`: the matches and the text between swap roles.
+    Inverted(&'a crate::pattern::Regex, SplitDelimiterBehavior),
     /// `ByteLevel`'s own split (with its optional prefix space); always last.
     ByteLevel {
         add_prefix_space: bool,
@@ -38,7 +40,7 @@ pub struct PlainSplitter<'a> {
 impl<'a> PlainSplitter<'a> {
     /// The splitter for `p`, or `None` when `p` changes the text in a way
     /// this path does not model (Metaspace, UnicodeScripts, FixedLength,
-    /// inverted Split, anything after ByteLevel).
+    /// an inverted literal Split, anything after ByteLevel).
     pub fn new(p: &'a PreTokenizer) -> Option<Self> {
         let mut s = PlainSplitter { steps: Vec::new() };
         s.push(p)?;
@@ -69,7 +71,11 @@ impl<'a> PlainSplitter<'a> {
             PreTokenizer::CharDelimiterSplit(c) => {
                 self.steps.push(Step::Cut(&c.delimiter, Removed))
             }
-            PreTokenizer::Split(x) if !x.invert => match (x.regex(), &x.pattern) {
+            PreTokenizer::Split(x) if x.invert => match x.regex() {
+                Some(re) => self.steps.push(Step::Inverted(re, x.behavior)),
+                None => return None,
+            },
+            PreTokenizer::Split(x) => match (x.regex(), &x.pattern) {
                 (Some(re), _)
                     if re.pattern == super::byte_level::GPT2_PATTERN && x.behavior == Isolated =>
                 {
@@ -133,6 +139,7 @@ fn run(steps: &[Step<'_>], s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
         }
         Step::Cut(pattern, behavior) => cut(*pattern, *behavior, f),
         Step::Literal(lit, behavior) => cut(lit, *behavior, f),
+        Step::Inverted(re, behavior) => cut(&crate::pattern::Invert(*re), *behavior, f),
         Step::ByteLevel {
             add_prefix_space,
             use_regex,
@@ -198,6 +205,8 @@ mod tests {
             r#"{"type":"Split","pattern":{"Regex":"\\s+"},"behavior":"MergedWithPrevious","invert":false}"#,
             r#"{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"},"behavior":"Isolated","invert":false},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]}"#,
             r#"{"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},{"type":"Digits","individual_digits":false},{"type":"Punctuation","behavior":"Isolated"}]}"#,
+            r#"{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+|\\s+"},"behavior":"Removed","invert":true},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]}"#,
+            r#"{"type":"Split","pattern":{"Regex":"a|é"},"behavior":"Contiguous","invert":true}"#,
         ];
         let alphabet: Vec<char> = " \t\n\u{a0}'sStTrevmld1٣½.,!-_aZé日👍\u{301}\u{200d}ab"
             .chars()
