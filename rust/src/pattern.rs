@@ -48,6 +48,21 @@ impl Pattern for char {
 pub struct Regex {
     pub pattern: String,
     re: std::sync::Arc<onig::Regex>,
+    /// A hand-written matcher for this exact pattern, when there is one
+    /// (GPT-2's and cl100k's: see `pre_tokenizers::gpt2`); its matches
+    /// cover the whole text, exactly as the regex's do.
+    fast: Option<Splitter>,
+}
+
+/// A hand-written matcher: calls back with each match `(start, end)`.
+type Splitter = fn(&str, &mut dyn FnMut(usize, usize));
+
+fn gpt2_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
+    crate::pre_tokenizers::gpt2::split(s, f)
+}
+
+fn cl100k_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
+    crate::pre_tokenizers::gpt2::split_cl100k(s, f)
 }
 
 impl std::fmt::Debug for Regex {
@@ -60,9 +75,15 @@ impl Regex {
     pub fn new(pattern: &str) -> Result<Self> {
         let re = onig::Regex::new(pattern)
             .map_err(|e| Error::config(format!("invalid regex {pattern:?}: {e}")))?;
+        let fast: Option<Splitter> = match pattern {
+            crate::pre_tokenizers::byte_level::GPT2_PATTERN => Some(gpt2_split),
+            crate::pre_tokenizers::gpt2::CL100K_PATTERN => Some(cl100k_split),
+            _ => None,
+        };
         Ok(Regex {
             pattern: pattern.to_owned(),
             re: std::sync::Arc::new(re),
+            fast,
         })
     }
 
@@ -89,6 +110,10 @@ impl Pattern for Regex {
             return Ok(vec![((0, 0), false)]);
         }
         let mut out = Vec::new();
+        if let Some(fast) = self.fast {
+            fast(inside, &mut |a, b| out.push(((a, b), true)));
+            return Ok(out);
+        }
         let mut prev = 0;
         for (s, e) in self.re.find_iter(inside) {
             if prev != s {

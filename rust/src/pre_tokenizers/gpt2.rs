@@ -1,11 +1,13 @@
-//! GPT-2's split pattern, hand-written:
+//! The split patterns of GPT-2 and of cl100k / Llama-3, hand-written:
 //!
-//! `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+//! - GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+//! - cl100k (and Llama-3): `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+//!   ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
 //!
-//! The regex engine spends most of its time per match on set-up; this walks
+//! The regex engine spends most of its time per match on set-up; these walk
 //! the text once, classifying each char by a table. The result is exactly the
-//! Oniguruma regex's: the classes come from the same Unicode properties, and a
-//! test compares the two on every code point and on random text.
+//! Oniguruma regex's: the classes come from the same Unicode properties, and
+//! tests compare the two on every code point and on random text.
 
 use std::sync::OnceLock;
 
@@ -85,6 +87,120 @@ fn contraction(rest: &[u8]) -> usize {
     0
 }
 
+/// cl100k's pattern as tokenizer.json files (and Llama-3's) write it.
+pub const CL100K_PATTERN: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// The letter a char matches case-insensitively in `(?i:...)`, for the
+/// letters of the contractions (Unicode folding adds `ſ` to s and the Kelvin
+/// sign to k).
+fn fold(c: char) -> Option<u8> {
+    match c {
+        '\u{17F}' => Some(b's'),
+        '\u{212A}' => Some(b'k'),
+        c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase() as u8),
+        _ => None,
+    }
+}
+
+/// `(?i:s|t|re|ve|m|ll|d)` at byte `i`: the byte length matched, or 0.
+fn contraction_ci(s: &str, i: usize) -> usize {
+    let mut it = s[i..].chars();
+    let Some(a) = it.next() else { return 0 };
+    let a_len = a.len_utf8();
+    match fold(a) {
+        Some(b's' | b't' | b'm' | b'd') => a_len,
+        Some(x @ (b'r' | b'v' | b'l')) => {
+            let want = if x == b'l' { b'l' } else { b'e' };
+            match it.next() {
+                Some(b) if fold(b) == Some(want) => a_len + b.len_utf8(),
+                _ => 0,
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// The end of the run of up to `max` chars of class `bits` from `i`.
+fn run_end_max(s: &str, mut i: usize, bits: u8, max: usize) -> usize {
+    for _ in 0..max {
+        if i >= s.len() {
+            break;
+        }
+        let c = char_at(s, i);
+        if class(c) & bits == 0 {
+            break;
+        }
+        i += c.len_utf8();
+    }
+    i
+}
+
+/// The end of the run of `\r` and `\n` from `i`.
+fn crlf_end(s: &str, i: usize) -> usize {
+    i + s.as_bytes()[i..]
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count()
+}
+
+/// Whitespace at `i` (the last three alternatives, shared by cl100k and
+/// o200k): `\s*[\r\n]+` up to the last line break of the run, else
+/// `\s+(?!\S)`, which leaves the last char of a run a non-space follows,
+/// else `\s+`.
+fn whitespace_end(s: &str, i: usize) -> usize {
+    let w = run_end(s, i, S);
+    if let Some(p) = s.as_bytes()[i..w]
+        .iter()
+        .rposition(|&b| b == b'\r' || b == b'\n')
+    {
+        return i + p + 1;
+    }
+    if w < s.len() {
+        let last = s[i..w].chars().next_back().map_or(0, char::len_utf8);
+        if w - last > i {
+            return w - last;
+        }
+    }
+    w
+}
+
+/// Calls `f(start, end)` for every match of cl100k's pattern in `s`, in
+/// order; the matches cover `s` entirely.
+pub fn split_cl100k(s: &str, mut f: impl FnMut(usize, usize)) {
+    let n = s.len();
+    let mut i = 0;
+    while i < n {
+        let c = char_at(s, i);
+        let cl = c.len_utf8();
+        let k = class(c);
+        let end = if c == '\'' && contraction_ci(s, i + 1) > 0 {
+            i + 1 + contraction_ci(s, i + 1)
+        } else if k & L != 0 {
+            run_end(s, i, L)
+        } else if k & N == 0
+            && c != '\r'
+            && c != '\n'
+            && i + cl < n
+            && class(char_at(s, i + cl)) & L != 0
+        {
+            // `[^\r\n\p{L}\p{N}]?\p{L}+`: one such char, then letters.
+            run_end(s, i + cl, L)
+        } else if k & N != 0 {
+            run_end_max(s, i, N, 3)
+        } else {
+            // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+            let j = if c == ' ' && i + 1 < n { i + 1 } else { i };
+            if class(char_at(s, j)) == 0 {
+                crlf_end(s, run_end(s, j, 0))
+            } else {
+                whitespace_end(s, i)
+            }
+        };
+        f(i, end);
+        i = end;
+    }
+}
+
 /// Calls `f(start, end)` for every match of the pattern in `s`, in order.
 /// The matches cover `s` entirely.
 pub fn split(s: &str, mut f: impl FnMut(usize, usize)) {
@@ -143,7 +259,6 @@ pub fn split(s: &str, mut f: impl FnMut(usize, usize)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pattern::{Pattern, Regex};
 
     use super::super::byte_level::GPT2_PATTERN as GPT2;
 
@@ -153,14 +268,10 @@ mod tests {
         v
     }
 
+    /// The pattern's matches by Oniguruma itself (not through
+    /// `pattern::Regex`, which uses the hand-written matchers).
     fn onig(s: &str) -> Vec<(usize, usize)> {
-        let re = Regex::new(GPT2).unwrap_or_else(|e| panic!("{e}"));
-        re.find_matches(s)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(o, _)| o.0 < o.1)
-            .map(|(o, _)| o)
-            .collect()
+        onig_with(GPT2, s)
     }
 
     #[test]
@@ -198,6 +309,84 @@ mod tests {
         ];
         for s in cases {
             assert_eq!(ours(s), onig(s), "{s:?}");
+        }
+    }
+
+    fn ours_cl100k(s: &str) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        split_cl100k(s, |a, b| v.push((a, b)));
+        v
+    }
+
+    fn onig_with(pattern: &str, s: &str) -> Vec<(usize, usize)> {
+        let re = onig::Regex::new(pattern).unwrap_or_else(|e| panic!("{e}"));
+        re.find_iter(s).filter(|(a, b)| a < b).collect()
+    }
+
+    #[test]
+    fn case_folding_of_contractions_matches_oniguruma() {
+        // Every char Oniguruma folds onto a contraction letter, in one pass.
+        let all: String = (0..0x11_0000u32).filter_map(char::from_u32).collect();
+        let re = onig::Regex::new("(?i:[strevmldk])").unwrap_or_else(|e| panic!("{e}"));
+        let theirs: Vec<char> = re
+            .find_iter(&all)
+            .filter_map(|(a, _)| all[a..].chars().next())
+            .collect();
+        let ours: Vec<char> = all
+            .chars()
+            .filter(|&c| {
+                matches!(
+                    fold(c),
+                    Some(b's' | b't' | b'r' | b'e' | b'v' | b'm' | b'l' | b'd' | b'k')
+                )
+            })
+            .collect();
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn cl100k_same_as_regex() {
+        let cases = [
+            "Hello world",
+            "  leading and trailing  ",
+            "it's we're they've I'M you'LL he'd 'S 'ſ 'Re",
+            "a\n\nb\n \tc  \n",
+            "x \r\n\r\n  y\t\tz\n",
+            "numbers 12345 4.5 ٣٤٥٦ ½¾⅓",
+            "emoji 👍🏽 and ZWJ 👨‍👩‍👧 mixed!!!\n\n",
+            "(hello) -world \tword ...\r\n",
+            "日本語のテキスト、句読点。",
+            "e\u{301}\u{301} combining",
+            " ",
+            "\n",
+            "' '",
+        ];
+        for s in cases {
+            assert_eq!(ours_cl100k(s), onig_with(CL100K_PATTERN, s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn cl100k_same_as_regex_on_random_text() {
+        let alphabet: Vec<char> =
+            " \t\n\r\u{a0}\u{3000}'sStTrReEvVmMlLdDſ1٣½.,!-_(aZé日👍\u{301}\u{200d}"
+                .chars()
+                .collect();
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        for _ in 0..30000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 14) as usize;
+            let mut s = String::new();
+            let mut y = x;
+            for _ in 0..len {
+                y = y
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push(alphabet[(y >> 33) as usize % alphabet.len()]);
+            }
+            assert_eq!(ours_cl100k(&s), onig_with(CL100K_PATTERN, &s), "{s:?}");
         }
     }
 

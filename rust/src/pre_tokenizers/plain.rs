@@ -18,6 +18,8 @@ enum Step<'a> {
     Literal(Literal<'a>, SplitDelimiterBehavior),
     /// A `Split` on GPT-2's pattern, `Isolated`, by the hand-written splitter.
     Gpt2,
+    /// A `Split` on cl100k's (and Llama-3's) pattern, by the hand-written splitter.
+    Cl100k,
     /// A `Split` with `invert`: the matches and the text between swap roles.
     Inverted(&'a crate::pattern::Regex, SplitDelimiterBehavior),
     /// `ByteLevel`'s own split (with its optional prefix space); always last.
@@ -71,22 +73,29 @@ impl<'a> PlainSplitter<'a> {
             PreTokenizer::CharDelimiterSplit(c) => {
                 self.steps.push(Step::Cut(&c.delimiter, Removed))
             }
-            PreTokenizer::Split(x) if x.invert => match x.regex() {
-                Some(re) => self.steps.push(Step::Inverted(re, x.behavior)),
-                None => return None,
-            },
-            PreTokenizer::Split(x) => match (x.regex(), &x.pattern) {
-                (Some(re), _)
-                    if re.pattern == super::byte_level::GPT2_PATTERN && x.behavior == Isolated =>
-                {
-                    self.steps.push(Step::Gpt2)
-                }
-                (Some(re), _) => self.steps.push(Step::Cut(re, x.behavior)),
-                (None, StringOrRegex::String(lit)) => {
-                    self.steps.push(Step::Literal(Literal(lit), x.behavior))
-                }
-                (None, StringOrRegex::Regex(_)) => return None,
-            },
+            PreTokenizer::Split(x) => {
+                // Both forms keep every match and nothing else when, as for
+                // these two patterns, the matches cover the whole text.
+                let keeps_matches =
+                    (!x.invert && x.behavior == Isolated) || (x.invert && x.behavior == Removed);
+                let step = match (x.regex(), &x.pattern) {
+                    (Some(re), _)
+                        if keeps_matches && re.pattern == super::byte_level::GPT2_PATTERN =>
+                    {
+                        Step::Gpt2
+                    }
+                    (Some(re), _) if keeps_matches && re.pattern == super::gpt2::CL100K_PATTERN => {
+                        Step::Cl100k
+                    }
+                    (Some(re), _) if x.invert => Step::Inverted(re, x.behavior),
+                    (Some(re), _) => Step::Cut(re, x.behavior),
+                    (None, StringOrRegex::String(lit)) if !x.invert => {
+                        Step::Literal(Literal(lit), x.behavior)
+                    }
+                    _ => return None,
+                };
+                self.steps.push(step);
+            }
             PreTokenizer::ByteLevel(b) => self.steps.push(Step::ByteLevel {
                 add_prefix_space: b.add_prefix_space,
                 use_regex: b.use_regex,
@@ -129,12 +138,19 @@ fn run(steps: &[Step<'_>], s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
         Ok(())
     };
     match step {
-        Step::Gpt2 => {
-            super::gpt2::split(s, |a, b| {
-                if let Err(e) = run(rest, &s[a..b], f) {
-                    err = Some(e);
+        Step::Gpt2 | Step::Cl100k => {
+            let mut piece = |a: usize, b: usize| {
+                if err.is_none() {
+                    if let Err(e) = run(rest, &s[a..b], f) {
+                        err = Some(e);
+                    }
                 }
-            });
+            };
+            if matches!(step, Step::Gpt2) {
+                super::gpt2::split(s, &mut piece);
+            } else {
+                super::gpt2::split_cl100k(s, &mut piece);
+            }
             err.map_or(Ok(()), Err)
         }
         Step::Cut(pattern, behavior) => cut(*pattern, *behavior, f),
@@ -207,6 +223,8 @@ mod tests {
             r#"{"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},{"type":"Digits","individual_digits":false},{"type":"Punctuation","behavior":"Isolated"}]}"#,
             r#"{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+|\\s+"},"behavior":"Removed","invert":true},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]}"#,
             r#"{"type":"Split","pattern":{"Regex":"a|é"},"behavior":"Contiguous","invert":true}"#,
+            r#"{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},"behavior":"Removed","invert":true},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]}"#,
+            r#"{"type":"Split","pattern":{"Regex":"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},"behavior":"Isolated","invert":false}"#,
         ];
         let alphabet: Vec<char> = " \t\n\u{a0}'sStTrevmld1٣½.,!-_aZé日👍\u{301}\u{200d}ab"
             .chars()
