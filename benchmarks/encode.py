@@ -58,26 +58,63 @@ import json, os, sys, time
 lib, src_path, docs_path, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 docs = json.load(open(docs_path, encoding="utf-8"))
 src = open(src_path, encoding="utf-8").read()
-if lib == "fasttok":
-    import fasttok as m
+threads = os.environ.get("FASTTOK_NUM_THREADS")
+if lib.startswith("tiktoken:"):
+    import tiktoken
+    enc = tiktoken.get_encoding(lib.split(":", 1)[1])
+    if threads == "1":
+        run = lambda: [enc.encode_ordinary(d) for d in docs]
+    else:
+        run = lambda: enc.encode_ordinary_batch(docs, num_threads=os.cpu_count())
+    ids = run()
 else:
-    import tokenizers as m
-tok = m.Tokenizer.from_str(src)
-tok.no_padding(); tok.no_truncation()
-out = tok.encode_batch(docs, add_special_tokens=False)
-ids = [e.ids for e in out]
+    if lib.startswith("fasttok"):
+        import fasttok as m
+    else:
+        import tokenizers as m
+    tok = m.Tokenizer.from_str(src)
+    tok.no_padding(); tok.no_truncation()
+    ids = [e.ids for e in tok.encode_batch(docs, add_special_tokens=False)]
+    if lib == "fasttok-ids":
+        # One flat numpy uint32 array and the documents' offsets.
+        run = lambda: tok.encode_batch_ids(docs, add_special_tokens=False)
+        flat, starts = run()
+        ids = [flat[starts[i]:starts[i + 1]].tolist() for i in range(len(docs))]
+    else:
+        run = lambda: [e.ids for e in tok.encode_batch(docs, add_special_tokens=False)]
 best = float("inf")
 for _ in range(repeat):
     t0 = time.perf_counter()
-    out = tok.encode_batch(docs, add_special_tokens=False)
-    [e.ids for e in out]
+    run()
     best = min(best, time.perf_counter() - t0)
 json.dump({"seconds": best, "ids": ids}, sys.stdout)
 """
 
+# tiktoken's encoding for the tokenizers that are one (run on the same rank
+# files, served from fasttok's shipped copies).
+TIKTOKEN = {"gpt2": "r50k_base", "cl100k": "cl100k_base", "o200k": "o200k_base"}
+
+
+def tiktoken_cache() -> str:
+    import hashlib
+    import tempfile
+
+    from fasttok import tiktoken as ft
+
+    cache = tempfile.mkdtemp(prefix="fasttok-bench-")
+    for stem in ["r50k_base", "cl100k_base", "o200k_base"]:
+        data, _ = ft._rank_file_bytes(stem)
+        with open(os.path.join(cache, hashlib.sha1(ft._URL.format(stem).encode()).hexdigest()), "wb") as f:
+            f.write(data)
+    return cache
+
+
+CACHE: List[str] = []
+
 
 def run_cell(lib: str, src_path: Path, docs_path: Path, threads: Optional[int], repeat: int) -> Dict:
     env = dict(os.environ)
+    env.setdefault("TIKTOKEN_CACHE_DIR", CACHE[0])
     if threads is not None:
         env.update(FASTTOK_NUM_THREADS=str(threads), RAYON_NUM_THREADS=str(threads), RAYON_RS_NUM_CPUS=str(threads))
         if threads == 1:
@@ -103,6 +140,7 @@ def main() -> None:
     sources = tokenizer_sources()
     if "gpt2" not in sources and gpt2_tokenizer_json():
         sources["gpt2"] = gpt2_tokenizer_json() or ""
+    CACHE.append(tiktoken_cache())
     tmp = ROOT / "target" / "bench"
     tmp.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -120,16 +158,28 @@ def main() -> None:
             src_path = tmp / f"{name}.json"
             src_path.write_text(sources[name], encoding="utf-8")
             for threads in (1, None):
-                res = {lib: run_cell(lib, src_path, docs_path, threads, repeat) for lib in ("tokenizers", "fasttok")}
-                same = res["tokenizers"]["ids"] == res["fasttok"]["ids"]
+                libs = ["tokenizers", "fasttok", "fasttok-ids"]
+                if name in TIKTOKEN:
+                    libs.append(f"tiktoken:{TIKTOKEN[name]}")
+                res = {lib: run_cell(lib, src_path, docs_path, threads, repeat) for lib in libs}
+                ref = res["tokenizers"]["ids"]
+
+                def speed(lib: str, res: Dict = res, ref: List = ref, mb: float = mb) -> Optional[float]:
+                    if lib not in res or res[lib]["ids"] != ref:
+                        return None  # differs (or absent): not timed
+                    return mb / res[lib]["seconds"]
+
                 row = {
                     "tokenizer": name,
                     "corpus": corpus,
                     "threads": "1" if threads == 1 else f"all ({os.cpu_count()})",
                     "MB": round(mb, 2),
-                    "identical": same,
+                    "identical": res["fasttok"]["ids"] == ref and res["fasttok-ids"]["ids"] == ref,
                     "tokenizers_mbs": mb / res["tokenizers"]["seconds"],
-                    "fasttok_mbs": mb / res["fasttok"]["seconds"] if same else None,
+                    "fasttok_mbs": speed("fasttok"),
+                    "fasttok_ids_mbs": speed("fasttok-ids"),
+                    "tiktoken_mbs": speed(f"tiktoken:{TIKTOKEN[name]}") if name in TIKTOKEN else None,
+                    "tiktoken_differs": name in TIKTOKEN and speed(f"tiktoken:{TIKTOKEN[name]}") is None,
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
@@ -138,14 +188,19 @@ def main() -> None:
 
 READING = """### Reading the encoding numbers
 
-- This is the general pipeline (Oniguruma regexes, per-word normalized strings, a
-  per-thread word cache for BPE, Viterbi over a byte trie for Unigram).
-- Llama-2 has no pre-tokenizer, so a whole document is one BPE word; fasttok cuts it
-  before each `▁` where no merge can cross (checked on the merges at load), so the
-  word cache applies.
-- Not measured here yet: tiktoken and the other peers (quicktok, gigatoken, tokie,
-  kitoken, bpe-openai), 100 B and 1 MB documents. The hand-written pre-tokenizers and
-  the linear-time BPE that should bring fasttok ahead of them are the speed issue's work."""
+- Flat ids is the path for bulk tokenization (training data, `fasttok encode --format
+  bin`, the tiktoken API): for byte-level BPE (GPT-2, cl100k, o200k, Llama-3) it cuts the
+  text with hand-written matchers for those exact split patterns (each checked against
+  Oniguruma on every code point's class and on random text), rewrites bytes per word,
+  and takes ids from a per-thread word cache, with no `NormalizedString`, no `Encoding`
+  and no Python object per token.
+- `encode_batch` builds everything an `Encoding` holds (offsets, tokens, masks); it
+  uses the same hand-written matchers but still one `NormalizedString` per word.
+- BERT (a normalizer) and Llama-2 / Unigram (Metaspace) take the general path either
+  way; Llama-2 is one BPE word per document, cut before each `▁` where no merge can
+  cross (checked on the merges at load), so the word cache applies.
+- Not measured here yet: quicktok, gigatoken, tokie, kitoken, bpe-openai; 100 B and
+  1 MB documents."""
 
 
 def write_report(rows: List[Dict], out: Path) -> None:
@@ -159,31 +214,42 @@ def write_report(rows: List[Dict], out: Path) -> None:
         f"Measured {time.strftime('%Y-%m-%d')} by `python benchmarks/encode.py` on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; fasttok {fasttok.__version__}, "
         f"tokenizers {tokenizers.__version__}.",
-        "Documents of about 8 KB, `encode_batch` without special tokens, ids returned to Python; best of "
-        "several runs; each cell in its own process. Outputs were checked id for id before timing "
-        "(a cell that differs is marked and not timed).",
+        "Documents of about 8 KB, no special tokens, ids returned to Python; best of several runs; each "
+        "library in its own process. Every output was checked id for id against `tokenizers` before its "
+        "time counts (a cell that differs is marked and not timed). MB/s of UTF-8 input, higher is better.",
         "",
-        "MB/s of UTF-8 input (higher is better); ratio = fasttok / tokenizers.",
+        "- `tokenizers`: `encode_batch`, then `.ids` of each `Encoding`; fasttok `encode_batch`: the same "
+        "calls on fasttok (offsets, tokens and masks built too).",
+        "- fasttok flat ids: `encode_batch_ids`, one numpy `uint32` array plus document offsets (takes the "
+        "no-alignment path when the pipeline allows: no normalizer, a cutting pre-tokenizer).",
+        "- tiktoken 0.14 (gpt2 = r50k_base, cl100k, o200k): `encode_ordinary` per document on one thread, "
+        "`encode_ordinary_batch` on all.",
         "",
     ]
     for threads in sorted({r["threads"] for r in rows}):
         lines += [
             f"### Encoding, threads: {threads}",
             "",
-            "| tokenizer | corpus | tokenizers MB/s | fasttok MB/s | ratio |",
-            "|---|---|---:|---:|---:|",
+            "| tokenizer | corpus | tokenizers | tiktoken | fasttok `encode_batch` | fasttok flat ids | "
+            "flat ids / tokenizers | flat ids / tiktoken |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
+
+        def cell(v: Optional[float], differs: bool = False) -> str:
+            return "differs" if differs else ("-" if v is None else f"{v:.2f}")
+
         for r in rows:
             if r["threads"] != threads:
                 continue
-            if r["fasttok_mbs"] is None:
-                lines.append(f"| {r['tokenizer']} | {r['corpus']} | {r['tokenizers_mbs']:.2f} | differs | - |")
-            else:
-                ratio = r["fasttok_mbs"] / r["tokenizers_mbs"]
-                lines.append(
-                    f"| {r['tokenizer']} | {r['corpus']} | {r['tokenizers_mbs']:.2f} | "
-                    f"{r['fasttok_mbs']:.2f} | {ratio:.2f}x |"
-                )
+            ids = r.get("fasttok_ids_mbs")
+            tk = r.get("tiktoken_mbs")
+            vs_hf = "-" if ids is None else f"{ids / r['tokenizers_mbs']:.1f}x"
+            vs_tk = "-" if ids is None or tk is None else f"{ids / tk:.1f}x"
+            lines.append(
+                f"| {r['tokenizer']} | {r['corpus']} | {r['tokenizers_mbs']:.2f} | "
+                f"{cell(tk, r.get('tiktoken_differs', False))} | {cell(r['fasttok_mbs'], r['fasttok_mbs'] is None)} | "
+                f"{cell(ids, ids is None)} | {vs_hf} | {vs_tk} |"
+            )
         lines.append("")
     lines += READING.splitlines() + [""]
     try:
@@ -206,8 +272,14 @@ def plot(rows: List[Dict], path: Path) -> None:
         sub = [r for r in rows if r["threads"] == g]
         labels = [f"{r['tokenizer']}\n{r['corpus']}" for r in sub]
         xs = range(len(sub))
-        ax.bar([x - 0.2 for x in xs], [r["tokenizers_mbs"] for r in sub], width=0.4, label="tokenizers")
-        ax.bar([x + 0.2 for x in xs], [r["fasttok_mbs"] or 0 for r in sub], width=0.4, label="fasttok")
+        series = [
+            ("tokenizers", "tokenizers_mbs"),
+            ("tiktoken", "tiktoken_mbs"),
+            ("fasttok encode_batch", "fasttok_mbs"),
+            ("fasttok flat ids", "fasttok_ids_mbs"),
+        ]
+        for k, (label, key) in enumerate(series):
+            ax.bar([x - 0.3 + 0.2 * k for x in xs], [r.get(key) or 0 for r in sub], width=0.2, label=label)
         ax.set_xticks(list(xs))
         ax.set_xticklabels(labels, rotation=70, fontsize=7)
         ax.set_ylabel("MB/s")

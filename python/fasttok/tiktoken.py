@@ -62,6 +62,16 @@ _O200K_PAT = "|".join(
     ]
 )
 
+# The same patterns as tokenizer.json files write them for Oniguruma (shown
+# equal to tiktoken's on its test texts); fasttok has hand-written matchers for
+# these exact strings, so the core uses them.
+_R50K_CORE_PAT = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+_CL100K_CORE_PAT = (
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|"""
+    r"""\s+(?!\S)|\s+"""
+)
+_CORE_PATTERNS = {_R50K_PAT: _R50K_CORE_PAT, _CL100K_PAT: _CL100K_CORE_PAT}
+
 # Rank files: the sha256 OpenAI publishes for each, and where tiktoken fetches it.
 _FILES = {
     "r50k_base": "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
@@ -241,6 +251,12 @@ def load_tiktoken_bpe(tiktoken_bpe_file: str, expected_hash: Optional[str] = Non
     return _parse_ranks(data, origin)
 
 
+@functools.lru_cache(maxsize=64)
+def _specials_regex(tokens: frozenset) -> re.Pattern:  # type: ignore[type-arg]
+    """One regex finding any of `tokens` (longest first where they overlap)."""
+    return re.compile("|".join(map(re.escape, sorted(tokens, key=len, reverse=True))))
+
+
 def _fix_surrogates(text: str) -> str:
     """Lone surrogates become U+FFFD, as tiktoken does."""
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
@@ -273,7 +289,9 @@ class Encoding:
                     f"{len(mergeable_ranks)} ranks + {len(special_tokens)} special tokens"
                 )
         if _core_tokenizer is None:
-            _core_tokenizer = _core.Tokenizer.from_tiktoken_ranks(list(mergeable_ranks.items()), pat_str, [])
+            _core_tokenizer = _core.Tokenizer.from_tiktoken_ranks(
+                list(mergeable_ranks.items()), _CORE_PATTERNS.get(pat_str, pat_str), []
+            )
         self._core = _core_tokenizer
         self._decoder: Dict[int, bytes] = {rank: token for token, rank in mergeable_ranks.items()}
         self._special_decoder = {rank: token.encode("utf-8") for token, rank in self._special_tokens.items()}
@@ -293,7 +311,10 @@ class Encoding:
 
     def encode_ordinary(self, text: str) -> List[int]:
         """Encodes ignoring special tokens (their text is ordinary text)."""
-        return self._ordinary([text])[0]
+        try:
+            return self._core.encode_ids(text)  # type: ignore[no-any-return]
+        except (UnicodeEncodeError, InputError):
+            return self._core.encode_ids(_fix_surrogates(text))  # type: ignore[no-any-return]
 
     def encode_ordinary_batch(self, text: Sequence[str], *, num_threads: int = 8) -> List[List[int]]:
         return self._ordinary(list(text))
@@ -310,8 +331,7 @@ class Encoding:
     def _check(self, text: str, disallowed: Collection[str]) -> None:
         if not disallowed:
             return
-        pattern = re.compile("|".join(map(re.escape, sorted(disallowed, key=len, reverse=True))))
-        m = pattern.search(text)
+        m = _specials_regex(frozenset(disallowed)).search(text)
         if m:
             token = m.group()
             raise ValueError(
@@ -350,6 +370,8 @@ class Encoding:
         for t in texts:
             self._check(t, disallowed)
         if not allowed:
+            if len(texts) == 1:
+                return [self.encode_ordinary(texts[0])]
             return self._ordinary(list(texts))
         split = [self._split_special(t, allowed) for t in texts]
         segments = [p for parts in split for p in parts if isinstance(p, str)]
@@ -494,7 +516,10 @@ def to_tokenizer_json(encoding: Union[Encoding, str]) -> str:
     `ignore_merges`, the special tokens with their ids."""
     enc = get_encoding(encoding) if isinstance(encoding, str) else encoding
     tok = _core.Tokenizer.from_tiktoken_ranks(
-        list(enc._mergeable_ranks.items()), enc._pat_str, sorted(enc._special_tokens.items()), False
+        list(enc._mergeable_ranks.items()),
+        _CORE_PATTERNS.get(enc._pat_str, enc._pat_str),
+        sorted(enc._special_tokens.items()),
+        False,
     )
     return str(tok.to_str(True))
 
@@ -516,7 +541,7 @@ def get_encoding(encoding_name: str) -> Encoding:
             raise ValueError(f"Unknown encoding {encoding_name!r}. Plugins found: {', '.join(_ENCODINGS)}")
         stem, pattern, specials, n_vocab = _ENCODINGS[encoding_name]
         data, origin = _rank_file_bytes(stem)
-        core = _core.Tokenizer.from_tiktoken_file(data, pattern, [], True, origin)
+        core = _core.Tokenizer.from_tiktoken_file(data, _CORE_PATTERNS.get(pattern, pattern), [], True, origin)
         ranks = _parse_ranks(data, origin)
         enc = Encoding(
             encoding_name,

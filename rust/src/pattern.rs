@@ -55,7 +55,7 @@ pub struct Regex {
 }
 
 /// A hand-written matcher: calls back with each match `(start, end)`.
-type Splitter = fn(&str, &mut dyn FnMut(usize, usize));
+pub type Splitter = fn(&str, &mut dyn FnMut(usize, usize));
 
 fn gpt2_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
     crate::pre_tokenizers::gpt2::split(s, f)
@@ -63,6 +63,10 @@ fn gpt2_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
 
 fn cl100k_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
     crate::pre_tokenizers::gpt2::split_cl100k(s, f)
+}
+
+fn o200k_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
+    crate::pre_tokenizers::gpt2::split_o200k(s, f)
 }
 
 impl std::fmt::Debug for Regex {
@@ -78,6 +82,7 @@ impl Regex {
         let fast: Option<Splitter> = match pattern {
             crate::pre_tokenizers::byte_level::GPT2_PATTERN => Some(gpt2_split),
             crate::pre_tokenizers::gpt2::CL100K_PATTERN => Some(cl100k_split),
+            crate::pre_tokenizers::gpt2::O200K_PATTERN => Some(o200k_split),
             _ => None,
         };
         Ok(Regex {
@@ -85,6 +90,12 @@ impl Regex {
             re: std::sync::Arc::new(re),
             fast,
         })
+    }
+
+    /// The hand-written matcher of this pattern, if it has one; its matches
+    /// cover the whole text.
+    pub fn hand_written(&self) -> Option<Splitter> {
+        self.fast
     }
 
     /// A regex matching `literal` exactly.

@@ -572,6 +572,18 @@ impl PyTokenizer {
         .map(PyTokenizer::wrap)
     }
 
+    /// Ids only, for one text, on the calling thread.
+    #[pyo3(signature = (text, add_special_tokens=false))]
+    fn encode_ids(
+        &self,
+        py: Python<'_>,
+        text: String,
+        add_special_tokens: bool,
+    ) -> PyResult<Vec<u32>> {
+        let t = self.get();
+        run(py, move || t.encode_ids(&text, add_special_tokens))
+    }
+
     /// Ids only, for each text (no Encoding objects).
     #[pyo3(signature = (texts, add_special_tokens=false))]
     fn encode_ids_batch(

@@ -14,14 +14,28 @@ use std::sync::OnceLock;
 const L: u8 = 1;
 const N: u8 = 2;
 const S: u8 = 4;
+/// o200k's upper-ish letters: `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]`.
+const UP: u8 = 8;
+/// o200k's lower-ish letters: `[\p{Ll}\p{Lm}\p{Lo}\p{M}]`.
+const LOW: u8 = 16;
 
-/// Class bits of every code point (`\p{L}`, `\p{N}`, `\s` as Oniguruma
-/// defines them: general categories L* and N*, and White_Space).
+/// The classes the patterns use, with their bits.
+const CLASSES: [(&str, u8); 5] = [
+    (r"\p{L}", L),
+    (r"\p{N}", N),
+    (r"\s", S),
+    (r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]", UP),
+    (r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]", LOW),
+];
+
+/// Class bits of every code point (`\p{L}`, `\p{N}`, `\s` and the two
+/// letter classes of o200k, as Oniguruma defines them: general categories
+/// and White_Space).
 fn table() -> &'static [u8] {
     static T: OnceLock<Vec<u8>> = OnceLock::new();
     T.get_or_init(|| {
         let mut t = vec![0u8; 0x11_0000];
-        for (pattern, bit) in [(r"\p{L}", L), (r"\p{N}", N), (r"\s", S)] {
+        for (pattern, bit) in CLASSES {
             for (a, b) in class_ranges(pattern) {
                 for c in a..=b {
                     t[c as usize] |= bit;
@@ -63,13 +77,18 @@ fn char_at(s: &str, i: usize) -> char {
 }
 
 /// The end of the run of chars starting at `i` whose class has `bits`
-/// (or, with `bits == 0`, the run of chars with none of L, N, S).
+/// (or, with `bits == 0`, the run of chars with none of L, N, S:
+/// `[^\s\p{L}\p{N}]`).
 #[inline]
 fn run_end(s: &str, mut i: usize, bits: u8) -> usize {
     while i < s.len() {
         let c = char_at(s, i);
         let k = class(c);
-        let inside = if bits == 0 { k == 0 } else { k & bits != 0 };
+        let inside = if bits == 0 {
+            k & (L | N | S) == 0
+        } else {
+            k & bits != 0
+        };
         if !inside {
             break;
         }
@@ -190,8 +209,87 @@ pub fn split_cl100k(s: &str, mut f: impl FnMut(usize, usize)) {
         } else {
             // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
             let j = if c == ' ' && i + 1 < n { i + 1 } else { i };
-            if class(char_at(s, j)) == 0 {
+            if class(char_at(s, j)) & (L | N | S) == 0 {
                 crlf_end(s, run_end(s, j, 0))
+            } else {
+                whitespace_end(s, i)
+            }
+        };
+        f(i, end);
+        i = end;
+    }
+}
+
+/// o200k's pattern as tokenizer.json files write it.
+pub const O200K_PATTERN: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+
+/// `[UP]*[LOW]+` at `p` (o200k's first word form): the regex takes the
+/// longest run of UP chars, then needs a LOW char; failing that it gives
+/// back UP chars until one is also LOW (Lm, Lo, M). `None` if nothing fits.
+fn o200k_lower_word(s: &str, p: usize) -> Option<usize> {
+    let ups = run_end(s, p, UP);
+    if ups < s.len() && class(char_at(s, ups)) & LOW != 0 {
+        return Some(run_end(s, ups, LOW));
+    }
+    // The last LOW char inside the UP run ends the match.
+    s[p..ups]
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| class(c) & LOW != 0)
+        .map(|(k, c)| p + k + c.len_utf8())
+}
+
+/// `[UP]+[LOW]*` at `p` (o200k's second word form).
+fn o200k_upper_word(s: &str, p: usize) -> Option<usize> {
+    let ups = run_end(s, p, UP);
+    (ups > p).then(|| run_end(s, ups, LOW))
+}
+
+/// `(?i:'s|'t|'re|'ve|'m|'ll|'d)?` after a word ending at `end`.
+fn with_contraction(s: &str, end: usize) -> usize {
+    if s.as_bytes().get(end) == Some(&b'\'') {
+        let n = contraction_ci(s, end + 1);
+        if n > 0 {
+            return end + 1 + n;
+        }
+    }
+    end
+}
+
+/// Calls `f(start, end)` for every match of o200k's pattern in `s`, in
+/// order; the matches cover `s` entirely.
+pub fn split_o200k(s: &str, mut f: impl FnMut(usize, usize)) {
+    let n = s.len();
+    let mut i = 0;
+    while i < n {
+        let c = char_at(s, i);
+        let cl = c.len_utf8();
+        let k = class(c);
+        // `[^\r\n\p{L}\p{N}]?` may take this char (any but CR, LF, letters
+        // and digits: so a space, punctuation or a combining mark).
+        let optional = c != '\r' && c != '\n' && k & (L | N) == 0 && i + cl < n;
+        let word = [
+            o200k_lower_word as fn(&str, usize) -> Option<usize>,
+            o200k_upper_word,
+        ]
+        .into_iter()
+        .find_map(|form| {
+            let taken = if optional { form(s, i + cl) } else { None };
+            taken.or_else(|| form(s, i))
+        });
+        let end = if let Some(e) = word {
+            with_contraction(s, e)
+        } else if k & N != 0 {
+            run_end_max(s, i, N, 3)
+        } else {
+            // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+            let j = if c == ' ' && i + 1 < n { i + 1 } else { i };
+            if class(char_at(s, j)) & (L | N | S) == 0 {
+                let e = run_end(s, j, 0);
+                e + s.as_bytes()[e..]
+                    .iter()
+                    .take_while(|&&b| matches!(b, b'\r' | b'\n' | b'/'))
+                    .count()
             } else {
                 whitespace_end(s, i)
             }
@@ -276,16 +374,16 @@ mod tests {
 
     #[test]
     fn classes_match_oniguruma_on_every_code_point() {
-        for (pattern, bit) in [(r"\p{L}", L), (r"\p{N}", N), (r"\s", S)] {
-            let re = onig::Regex::new(&format!("^{pattern}$")).unwrap_or_else(|e| panic!("{e}"));
-            for cp in 0..0x11_0000u32 {
-                let Some(c) = char::from_u32(cp) else {
-                    continue;
-                };
-                let mut buf = [0u8; 4];
-                let theirs = re.is_match(c.encode_utf8(&mut buf));
-                assert_eq!(class(c) & bit != 0, theirs, "{pattern} on U+{cp:04X}");
-            }
+        // One pass of Oniguruma over a text holding every code point.
+        let all: String = (0..0x11_0000u32).filter_map(char::from_u32).collect();
+        for (pattern, bit) in CLASSES {
+            let re = onig::Regex::new(pattern).unwrap_or_else(|e| panic!("{e}"));
+            let theirs: Vec<char> = re
+                .find_iter(&all)
+                .filter_map(|(a, _)| all[a..].chars().next())
+                .collect();
+            let ours: Vec<char> = all.chars().filter(|&c| class(c) & bit != 0).collect();
+            assert_eq!(ours, theirs, "{pattern}");
         }
     }
 
@@ -319,8 +417,19 @@ mod tests {
     }
 
     fn onig_with(pattern: &str, s: &str) -> Vec<(usize, usize)> {
-        let re = onig::Regex::new(pattern).unwrap_or_else(|e| panic!("{e}"));
-        re.find_iter(s).filter(|(a, b)| a < b).collect()
+        thread_local! {
+            static COMPILED: std::cell::RefCell<Vec<(String, onig::Regex)>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        COMPILED.with(|c| {
+            let mut c = c.borrow_mut();
+            if !c.iter().any(|(p, _)| p == pattern) {
+                let re = onig::Regex::new(pattern).unwrap_or_else(|e| panic!("{e}"));
+                c.push((pattern.to_owned(), re));
+            }
+            let re = c.iter().find(|(p, _)| p == pattern).map(|(_, r)| r);
+            re.map(|re| re.find_iter(s).filter(|(a, b)| a < b).collect())
+                .unwrap_or_default()
+        })
     }
 
     #[test]
@@ -366,50 +475,77 @@ mod tests {
         }
     }
 
+    /// `count` pseudo-random strings of up to 13 chars drawn from `alphabet`.
+    fn random_strings(alphabet: &str, count: usize, seed: u64) -> Vec<String> {
+        let alphabet: Vec<char> = alphabet.chars().collect();
+        let mut x = seed;
+        (0..count)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let mut y = x;
+                (0..x % 14)
+                    .map(|_| {
+                        y = y
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        alphabet[(y >> 33) as usize % alphabet.len()]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn cl100k_same_as_regex_on_random_text() {
-        let alphabet: Vec<char> =
-            " \t\n\r\u{a0}\u{3000}'sStTrReEvVmMlLdDſ1٣½.,!-_(aZé日👍\u{301}\u{200d}"
-                .chars()
-                .collect();
-        let mut x: u64 = 0x1234_5678_9abc_def1;
-        for _ in 0..30000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let len = (x % 14) as usize;
-            let mut s = String::new();
-            let mut y = x;
-            for _ in 0..len {
-                y = y
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s.push(alphabet[(y >> 33) as usize % alphabet.len()]);
-            }
+        let alphabet = " \t\n\r\u{a0}\u{3000}'sStTrReEvVmMlLdDſ1٣½.,!-_(aZé日👍\u{301}\u{200d}";
+        for s in random_strings(alphabet, 30000, 0x1234_5678_9abc_def1) {
             assert_eq!(ours_cl100k(&s), onig_with(CL100K_PATTERN, &s), "{s:?}");
         }
     }
 
     #[test]
     fn same_as_regex_on_random_text() {
-        let alphabet: Vec<char> = " \t\n\r\u{a0}\u{3000}'sStTrevmld1٣½.,!-_aZé日👍\u{301}\u{200d}"
-            .chars()
-            .collect();
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..20000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let len = (x % 12) as usize;
-            let mut s = String::new();
-            let mut y = x;
-            for _ in 0..len {
-                y = y
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s.push(alphabet[(y >> 33) as usize % alphabet.len()]);
-            }
+        let alphabet = " \t\n\r\u{a0}\u{3000}'sStTrevmld1٣½.,!-_aZé日👍\u{301}\u{200d}";
+        for s in random_strings(alphabet, 20000, 0x9e37_79b9_7f4a_7c15) {
             assert_eq!(ours(&s), onig(&s), "{s:?}");
+        }
+    }
+
+    fn ours_o200k(s: &str) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        split_o200k(s, |a, b| v.push((a, b)));
+        v
+    }
+
+    #[test]
+    fn o200k_same_as_regex() {
+        let cases = [
+            "Hello World HELLO hello HeLLo",
+            "it's WE'RE They've I'M you'LL he'd 'S 'ſ",
+            "CamelCaseWords and snake_case/path/to\r\n",
+            "ǅemal ʰmod 日本語 אבג e\u{301}\u{301} \u{301}x",
+            "numbers 12345 4.5 ٣٤٥٦ ½¾⅓",
+            "a\n\nb\n \tc  \n",
+            "emoji 👍🏽 👨‍👩‍👧!!!/\n",
+            " ",
+            "\n",
+        ];
+        for s in cases {
+            assert_eq!(ours_o200k(s), onig_with(O200K_PATTERN, s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn o200k_same_as_regex_on_random_text() {
+        // Upper (A, Ǆ), title (ǅ), lower (a, ǆ), modifier (ʰ), other (日, א)
+        // letters, marks (U+0301 Mn, U+0903 Mc, U+20DD Me), digits, spaces,
+        // line breaks, slashes, apostrophes and contraction letters.
+        let alphabet =
+            " \t\n\r\u{a0}'sStTrReEvVmMlLdDaAǄǅǆʰ日א\u{301}\u{903}\u{20DD}1٣½/.,!-_(👍\u{200d}";
+        for s in random_strings(alphabet, 40000, 0x0dd_ba11_cafe_f00d) {
+            assert_eq!(ours_o200k(&s), onig_with(O200K_PATTERN, &s), "{s:?}");
         }
     }
 }

@@ -16,10 +16,9 @@ type Pat<'a> = &'a (dyn Pattern + Sync);
 enum Step<'a> {
     Cut(Pat<'a>, SplitDelimiterBehavior),
     Literal(Literal<'a>, SplitDelimiterBehavior),
-    /// A `Split` on GPT-2's pattern, `Isolated`, by the hand-written splitter.
-    Gpt2,
-    /// A `Split` on cl100k's (and Llama-3's) pattern, by the hand-written splitter.
-    Cl100k,
+    /// A `Split` on a pattern with a hand-written matcher (GPT-2's,
+    /// cl100k's / Llama-3's, o200k's) that keeps every match.
+    Hand(crate::pattern::Splitter),
     /// A `Split` with `invert`: the matches and the text between swap roles.
     Inverted(&'a crate::pattern::Regex, SplitDelimiterBehavior),
     /// `ByteLevel`'s own split (with its optional prefix space); always last.
@@ -75,21 +74,15 @@ impl<'a> PlainSplitter<'a> {
             }
             PreTokenizer::Split(x) => {
                 // Both forms keep every match and nothing else when, as for
-                // these two patterns, the matches cover the whole text.
+                // the hand-written patterns, the matches cover the whole text.
                 let keeps_matches =
                     (!x.invert && x.behavior == Isolated) || (x.invert && x.behavior == Removed);
-                let step = match (x.regex(), &x.pattern) {
-                    (Some(re), _)
-                        if keeps_matches && re.pattern == super::byte_level::GPT2_PATTERN =>
-                    {
-                        Step::Gpt2
-                    }
-                    (Some(re), _) if keeps_matches && re.pattern == super::gpt2::CL100K_PATTERN => {
-                        Step::Cl100k
-                    }
-                    (Some(re), _) if x.invert => Step::Inverted(re, x.behavior),
-                    (Some(re), _) => Step::Cut(re, x.behavior),
-                    (None, StringOrRegex::String(lit)) if !x.invert => {
+                let hand = x.regex().and_then(|re| re.hand_written());
+                let step = match (x.regex(), &x.pattern, hand) {
+                    (Some(_), _, Some(split)) if keeps_matches => Step::Hand(split),
+                    (Some(re), _, _) if x.invert => Step::Inverted(re, x.behavior),
+                    (Some(re), _, _) => Step::Cut(re, x.behavior),
+                    (None, StringOrRegex::String(lit), _) if !x.invert => {
                         Step::Literal(Literal(lit), x.behavior)
                     }
                     _ => return None,
@@ -138,19 +131,14 @@ fn run(steps: &[Step<'_>], s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
         Ok(())
     };
     match step {
-        Step::Gpt2 | Step::Cl100k => {
-            let mut piece = |a: usize, b: usize| {
+        Step::Hand(split) => {
+            split(s, &mut |a: usize, b: usize| {
                 if err.is_none() {
                     if let Err(e) = run(rest, &s[a..b], f) {
                         err = Some(e);
                     }
                 }
-            };
-            if matches!(step, Step::Gpt2) {
-                super::gpt2::split(s, &mut piece);
-            } else {
-                super::gpt2::split_cl100k(s, &mut piece);
-            }
+            });
             err.map_or(Ok(()), Err)
         }
         Step::Cut(pattern, behavior) => cut(*pattern, *behavior, f),
