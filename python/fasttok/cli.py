@@ -512,9 +512,17 @@ def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
         return 1
     tokens = sum(len(x) for x in a)
 
+    runs: Any = range(args.repeat)
+    if _progress_wanted(args):
+        from tqdm import tqdm
+
+        runs = tqdm(range(2 * args.repeat), desc="timing", leave=False)
+    ticks = iter(runs)
+
     def best(f: Any) -> float:
         times = []
         for _ in range(args.repeat):
+            next(ticks, None)
             t = time.perf_counter()
             f()
             times.append(time.perf_counter() - t)
@@ -718,6 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--max-bytes", type=_size, default=20 << 20, metavar="SIZE", help="read up to this much (20M)")
     b.add_argument("--add-special-tokens", action="store_true")
     b.add_argument("--field", default="text", help="the text field of .jsonl records")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     b.add_argument("files", nargs="*")
     b.set_defaults(run=cmd_bench)
 
