@@ -294,12 +294,12 @@ impl AddedVocabulary {
     }
 
     /// Splits out the added tokens and normalizes the rest.
-    /// True when some added token's content occurs in `s` (raw, or as
-    /// normalized when there is no normalizer).
-    pub fn occurs_in(&self, s: &str) -> bool {
-        [&self.raw_matcher, &self.normalized_matcher]
-            .iter()
-            .any(|m| m.ac.as_ref().is_some_and(|ac| ac.is_match(s)))
+    /// True when some added token would be found: a raw one in `raw`, or a
+    /// `normalized` one in `normalized` (the same text when there is no
+    /// normalizer).
+    pub fn occurs_in(&self, raw: &str, normalized: &str) -> bool {
+        let found = |m: &Matcher, s: &str| m.ac.as_ref().is_some_and(|ac| ac.is_match(s));
+        found(&self.raw_matcher, raw) || found(&self.normalized_matcher, normalized)
     }
 
     pub fn extract_and_normalize(

@@ -76,11 +76,9 @@ impl WordPiece {
         Ok(vec![Token::new(id, self.unk_token.clone(), (0, len))])
     }
 
-    pub fn tokenize(&self, word: &str) -> Result<Vec<Token>> {
-        if word.chars().count() > self.max_input_chars_per_word {
-            return self.unk(word.len());
-        }
-        let mut out = Vec::new();
+    /// Greedy longest match first: calls `f(id, start, end)` for each piece
+    /// of `word`; false when some position has no match (the word is unk).
+    fn walk(&self, word: &str, mut f: impl FnMut(u32, usize, usize)) -> bool {
         let mut buf = String::with_capacity(self.continuing_subword_prefix.len() + word.len());
         let mut start = 0;
         while start < word.len() {
@@ -107,19 +105,56 @@ impl WordPiece {
                     piece
                 };
                 if let Some(&id) = self.vocab.get(key) {
-                    found = Some(Token::new(id, key.to_owned(), (start, end)));
+                    found = Some(id);
                     break;
                 }
                 end -= piece.chars().next_back().map_or(1, char::len_utf8);
             }
             match found {
-                Some(t) => {
-                    start = t.offsets.1;
-                    out.push(t);
+                Some(id) => {
+                    f(id, start, end);
+                    start = end;
                 }
-                None => return self.unk(word.len()),
+                None => return false,
             }
         }
-        Ok(out)
+        true
+    }
+
+    fn too_long(&self, word: &str) -> bool {
+        word.len() > self.max_input_chars_per_word
+            && word.chars().count() > self.max_input_chars_per_word
+    }
+
+    pub fn tokenize(&self, word: &str) -> Result<Vec<Token>> {
+        if self.too_long(word) {
+            return self.unk(word.len());
+        }
+        let mut out = Vec::new();
+        let covered = self.walk(word, |id, start, end| {
+            // The matched key itself (as tokenizers reports it).
+            let mut value = String::new();
+            if start > 0 {
+                value.push_str(&self.continuing_subword_prefix);
+            }
+            value.push_str(&word[start..end]);
+            out.push(Token::new(id, value, (start, end)));
+        });
+        if covered {
+            Ok(out)
+        } else {
+            self.unk(word.len())
+        }
+    }
+
+    /// Appends the ids of `word` to `out` (no token strings are made).
+    pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
+        let mark = out.len();
+        if !self.too_long(word) && self.walk(word, |id, _, _| out.push(id)) {
+            return Ok(());
+        }
+        out.truncate(mark);
+        out.extend(self.unk(word.len())?.into_iter().map(|t| t.id));
+        Ok(())
     }
 }
