@@ -403,3 +403,12 @@ def test_memory_budget_prunes_rare_words_only(corpus: Callable[[str], Path]) -> 
     assert tight.to_str() != plain.to_str()
     top = [tuple(m) for m in _merges(plain)[:1000]]
     assert len(set(top) & {tuple(m) for m in _merges(tight)[:1000]}) >= 800
+
+
+def test_lines_longer_than_a_batch_are_not_cut(tmp_path: Path) -> None:
+    """Files are read in blocks of about 4 MB, always cut after a line break."""
+    p = tmp_path / "long.txt"
+    words = " ".join(f"w{i % 977}x{i % 13}" for i in range(700_000))  # one line of about 6 MB
+    p.write_text("short line\n" + words + "\nlast line without break", encoding="utf-8")
+    ft, ref = train_both(wordlevel, p, 50_000)
+    assert ft.get_vocab() == ref.get_vocab()

@@ -19,7 +19,7 @@ use crate::tokenizer::Tokenizer;
 use crate::util::FxHashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -327,7 +327,7 @@ pub fn count_files(
 }
 
 impl WordCounter {
-    /// Reads a stream line by line, in batches, and counts its words; `name`
+    /// Reads a stream in blocks of whole lines and counts their words; `name`
     /// (a file name, or "<stdin>") is named in errors.
     pub fn add_reader<R: Read>(
         &mut self,
@@ -336,24 +336,39 @@ impl WordCounter {
         r: R,
         progress: &Progress,
     ) -> Result<()> {
-        let mut reader = BufReader::with_capacity(1 << 20, r);
-        let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES + (64 << 10));
+        let mut reader = r;
+        let io = |e: std::io::Error| Error::Io {
+            path: name.into(),
+            source: e,
+        };
+        // Blocks of about BATCH_BYTES, cut after their last line break; the
+        // rest is carried into the next block.
+        let mut buf: Vec<u8> = Vec::with_capacity(BATCH_BYTES * 2);
         let mut offset = 0u64; // of `buf` in the stream
-        loop {
-            buf.clear();
-            while buf.len() < BATCH_BYTES {
-                let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::Io {
-                    path: name.into(),
-                    source: e,
-                })?;
-                if n == 0 {
-                    break;
-                }
+        let mut eof = false;
+        while !eof || !buf.is_empty() {
+            // Read at least BATCH_BYTES, and on until a line break (a line
+            // is never cut) or the end. What is carried over has no break.
+            let mut has_break = false;
+            while !eof && (buf.len() < BATCH_BYTES || !has_break) {
+                let start = buf.len();
+                buf.resize(start + BATCH_BYTES, 0);
+                let n = loop {
+                    match reader.read(&mut buf[start..]) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(io(e)),
+                    }
+                };
+                buf.truncate(start + n);
+                eof = n == 0;
+                has_break |= buf[start..].contains(&b'\n');
             }
-            if buf.is_empty() {
-                return Ok(());
-            }
-            let text = std::str::from_utf8(&buf).map_err(|e| {
+            let cut = match buf.iter().rposition(|&b| b == b'\n') {
+                Some(p) if !eof => p + 1,
+                _ => buf.len(),
+            };
+            let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
                 Error::input(format!(
                     "{name}: invalid UTF-8 at byte {}",
                     offset + e.valid_up_to() as u64
@@ -361,9 +376,11 @@ impl WordCounter {
             })?;
             let lines: Vec<&str> = text.split_inclusive('\n').collect();
             self.add(tok, &lines, progress)?;
-            offset += buf.len() as u64;
-            progress.inc(buf.len() as u64);
+            offset += cut as u64;
+            progress.inc(cut as u64);
+            buf.drain(..cut);
         }
+        Ok(())
     }
 }
 
