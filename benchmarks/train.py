@@ -226,6 +226,29 @@ TRAIN_READING = """### Reading the training numbers
   `tokenizers` everywhere, by 1.2-2.2x."""
 
 
+def table_rows(rows: List[Dict]) -> List[str]:
+    """Markdown rows (corpus, vocab, library, seconds, ratios, output) with
+    every ratio taken against fasttok's run on the same corpus and vocab."""
+    lines = []
+    for r in rows:
+        ft = next(
+            (x for x in rows if x["lib"] == "fasttok" and x["corpus"] == r["corpus"] and x["vocab"] == r["vocab"]),
+            None,
+        )
+        secs = "-" if r["seconds"] is None else f"{r['seconds']:.2f}"
+        peak = "-" if r["peak_mb"] is None else f"{r['peak_mb']:.0f}"
+        tr = mr = "-"
+        if ft and ft["seconds"] and r["seconds"]:
+            tr = f"{r['seconds'] / ft['seconds']:.2f}x"
+        if ft and ft["peak_mb"] and r["peak_mb"]:
+            mr = f"{r['peak_mb'] / ft['peak_mb']:.2f}x"
+        lines.append(
+            f"| {r['corpus']} ({r['mb']:.0f} MB) | {r['vocab']} | {r['lib']} | {secs} | {tr} | {peak} | {mr} | "
+            f"{r['note']} |"
+        )
+    return lines
+
+
 def write_report(rows: List[Dict], out: Path) -> None:
     import tokenizers
 
@@ -244,22 +267,7 @@ def write_report(rows: List[Dict], out: Path) -> None:
         "| corpus | vocab | library | seconds | time ratio | peak MB | memory ratio | output |",
         "|---|---:|---|---:|---:|---:|---:|---|",
     ]
-    for r in rows:
-        ft = next(
-            (x for x in rows if x["lib"] == "fasttok" and x["corpus"] == r["corpus"] and x["vocab"] == r["vocab"]),
-            None,
-        )
-        secs = "-" if r["seconds"] is None else f"{r['seconds']:.2f}"
-        peak = "-" if r["peak_mb"] is None else f"{r['peak_mb']:.0f}"
-        tr = mr = "-"
-        if ft and ft["seconds"] and r["seconds"]:
-            tr = f"{r['seconds'] / ft['seconds']:.2f}x"
-        if ft and ft["peak_mb"] and r["peak_mb"]:
-            mr = f"{r['peak_mb'] / ft['peak_mb']:.2f}x"
-        lines.append(
-            f"| {r['corpus']} ({r['mb']:.0f} MB) | {r['vocab']} | {r['lib']} | {secs} | {tr} | {peak} | {mr} | "
-            f"{r['note']} |"
-        )
+    lines += table_rows(rows)
     lines += ["", *TRAIN_READING.splitlines(), ""]
     try:
         plot(rows, out.parent / "benchmarks-train.png")

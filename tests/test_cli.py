@@ -99,7 +99,7 @@ def _train_corpus(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("model", ["bpe", "wordpiece", "wordlevel"])
+@pytest.mark.parametrize("model", ["bpe", "wordpiece", "wordlevel", "unigram"])
 def test_train_gives_a_tokenizer_both_libraries_agree_on(model: str, tmp_path: Path) -> None:
     hf = pytest.importorskip("tokenizers")
     corpus = _train_corpus(tmp_path)
@@ -177,6 +177,8 @@ def test_train_presets(tmp_path: Path) -> None:
         (b'{"body": "a"}\n', ["bad.jsonl"], "bad.jsonl:1: no string field 'text'"),
         (b"hello world\n", ["--vocab-size", "10", "ok.txt"], "vocab_size 10 is smaller"),
         (b"", ["empty.txt"], "no words"),
+        (b"hello world\n", ["--model", "unigram", "--vocab-size", "5", "ok.txt"], "vocab_size: 5 is below"),
+        (b"hello world\n", ["--model", "unigram", "--min-frequency", "2", "ok.txt"], "do not apply to --model unigram"),
     ],
 )
 def test_train_failures(make: Any, args: List[str], message: str, tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def _sequences(files: Sequence[str], field: str, progress: bool, keep_newline: b
 # ---- train ---------------------------------------------------------------------
 
 PRESETS = ["gpt2", "bert", "llama", "whitespace"]
-DEFAULT_PRESET = {"bpe": "gpt2", "wordpiece": "bert", "wordlevel": "whitespace"}
+DEFAULT_PRESET = {"bpe": "gpt2", "wordpiece": "bert", "wordlevel": "whitespace", "unigram": "llama"}
 UNK = {"gpt2": None, "bert": "[UNK]", "llama": "<unk>", "whitespace": "[UNK]"}
 SPECIALS = {
     "gpt2": ["<|endoftext|>"],
@@ -148,6 +148,9 @@ def _pipeline(args: argparse.Namespace) -> Tuple[fasttok.Tokenizer, Any, str]:
     elif args.model == "wordpiece":
         model = models.WordPiece(unk_token=unk or "[UNK]")
         trainer_cls = trainers.WordPieceTrainer
+    elif args.model == "unigram":
+        model = models.Unigram()
+        trainer_cls = trainers.UnigramTrainer
     else:
         model = models.WordLevel(unk_token=unk)
         trainer_cls = trainers.WordLevelTrainer
@@ -170,12 +173,17 @@ def _pipeline(args: argparse.Namespace) -> Tuple[fasttok.Tokenizer, Any, str]:
         tok.pre_tokenizer = pre_tokenizers.Whitespace()
     kw: Dict[str, Any] = {
         "vocab_size": args.vocab_size,
-        "min_frequency": args.min_frequency,
         "special_tokens": specials,
         "show_progress": not args.quiet,
     }
+    if args.model == "unigram":
+        if args.min_frequency or args.limit_alphabet is not None:
+            raise CliError("--min-frequency and --limit-alphabet do not apply to --model unigram")
+        kw["unk_token"] = unk
+    else:
+        kw["min_frequency"] = args.min_frequency
     if args.model != "wordlevel":
-        if args.limit_alphabet is not None:
+        if args.limit_alphabet is not None and args.model != "unigram":
             kw["limit_alphabet"] = args.limit_alphabet
         if byte_level:
             kw["initial_alphabet"] = pre_tokenizers.ByteLevel.alphabet()
@@ -623,13 +631,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train",
         help="train a vocabulary and write a tokenizer.json",
-        description="Train a BPE, WordPiece or WordLevel vocabulary on text files (.txt, .gz, .xz, .zst, "
+        description="Train a BPE, WordPiece, WordLevel or Unigram vocabulary on text files (.txt, .gz, .xz, .zst, "
         ".jsonl; - for standard input) and write a tokenizer.json that Hugging Face tokenizers loads. "
         "Presets: gpt2 (byte-level BPE, the default for bpe), bert (BERT normalizer and pre-tokenizer, "
-        "the default for wordpiece), llama (Metaspace), whitespace (the default for wordlevel).",
+        "the default for wordpiece), llama (Metaspace, the default for unigram), whitespace (the default for "
+        "wordlevel).",
         epilog="example: fasttok train --model bpe --vocab-size 32000 -o tokenizer.json corpus.txt",
     )
-    t.add_argument("--model", choices=["bpe", "wordpiece", "wordlevel"], default="bpe")
+    t.add_argument("--model", choices=["bpe", "wordpiece", "wordlevel", "unigram"], default="bpe")
     t.add_argument("--vocab-size", type=int, default=30000)
     t.add_argument("--min-frequency", type=int, default=0, help="minimum count of a merged pair (or a word)")
     t.add_argument("--special-tokens", nargs="*", metavar="T", help="special tokens (default: the preset's)")

@@ -53,11 +53,9 @@ class Model(Component):
             "BPE": trainers.BpeTrainer,
             "WordPiece": trainers.WordPieceTrainer,
             "WordLevel": trainers.WordLevelTrainer,
+            "Unigram": trainers.UnigramTrainer,
         }
-        kind = self._core.type_name()
-        if kind not in kinds:
-            raise NotImplementedError(f"training a {kind} model is not supported yet")
-        return kinds[kind]()
+        return kinds[self._core.type_name()]()
 
 
 def _read_vocab_json(path: str) -> Dict[str, int]:

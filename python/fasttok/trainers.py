@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterable, List, Optional, Union
 
-__all__ = ["Trainer", "BpeTrainer", "WordPieceTrainer", "WordLevelTrainer"]
+__all__ = ["Trainer", "BpeTrainer", "WordPieceTrainer", "WordLevelTrainer", "UnigramTrainer"]
 
 
 def _token_spec(token: Any) -> Dict[str, Any]:
@@ -189,5 +189,62 @@ class WordLevelTrainer(Trainer):
         self.min_frequency = _count("min_frequency", min_frequency)
         self.show_progress = bool(show_progress)
         self.special_tokens = list(special_tokens or [])
+        for t in self.special_tokens:
+            _token_spec(t)
+
+
+class UnigramTrainer(Trainer):
+    """Trains a :class:`fasttok.models.Unigram` model (SentencePiece's
+    algorithm, as ``tokenizers`` runs it): seed pieces from a suffix array of
+    the words, EM re-estimation of their scores, pruning by likelihood loss.
+
+    Args:
+        vocab_size: the number of pieces, special tokens not included.
+        show_progress: progress bars on stderr (when it is a terminal).
+        special_tokens: tokens given the first ids and added to the tokenizer as special.
+        shrinking_factor: the share of pieces each pruning round keeps (between 0 and 1).
+        unk_token: the unknown token; added first (unless among ``special_tokens``) and
+            used as the model's ``unk_id``. None: the model has no unknown token.
+        max_piece_length: no piece longer than this many chars.
+        n_sub_iterations: EM iterations between two pruning rounds.
+        initial_alphabet: chars always in the vocabulary (first char of each string).
+    """
+
+    _type = "UnigramTrainer"
+    _fields = (
+        "vocab_size",
+        "show_progress",
+        "shrinking_factor",
+        "unk_token",
+        "max_piece_length",
+        "n_sub_iterations",
+        "initial_alphabet",
+    )
+
+    def __init__(
+        self,
+        vocab_size: int = 8000,
+        show_progress: bool = True,
+        special_tokens: Optional[List[Union[str, Any]]] = None,
+        shrinking_factor: float = 0.75,
+        unk_token: Optional[str] = None,
+        max_piece_length: int = 16,
+        n_sub_iterations: int = 2,
+        initial_alphabet: Optional[List[str]] = None,
+    ) -> None:
+        self.vocab_size = _count("vocab_size", vocab_size, 1)
+        self.show_progress = bool(show_progress)
+        self.special_tokens = list(special_tokens or [])
+        if isinstance(shrinking_factor, bool) or not isinstance(shrinking_factor, (int, float)):
+            raise ValueError(f"shrinking_factor: expected a number between 0 and 1, got {shrinking_factor!r}")
+        if not 0.0 < float(shrinking_factor) < 1.0:
+            raise ValueError(f"shrinking_factor: expected a number strictly between 0 and 1, got {shrinking_factor!r}")
+        self.shrinking_factor = float(shrinking_factor)
+        if unk_token is not None and not isinstance(unk_token, str):
+            raise TypeError(f"unk_token: expected str or None, got {type(unk_token).__name__}")
+        self.unk_token = unk_token
+        self.max_piece_length = _count("max_piece_length", max_piece_length)
+        self.n_sub_iterations = _count("n_sub_iterations", n_sub_iterations)
+        self.initial_alphabet = _alphabet(initial_alphabet or [])
         for t in self.special_tokens:
             _token_spec(t)

@@ -9,13 +9,13 @@ use crate::util::FxHashMap;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-const UNK_PENALTY: f64 = 10.0;
+pub(crate) const UNK_PENALTY: f64 = 10.0;
 
 /// A byte trie over the pieces: `common_prefixes` walks it once per start
 /// position and stops at the first byte no piece continues with, instead of
 /// hashing every substring up to the longest piece.
 #[derive(Debug, Clone, Default)]
-struct Trie {
+pub(crate) struct Trie {
     /// Per node: its children as (byte, node) sorted by byte, and the id of
     /// the piece ending there (`u32::MAX` if none).
     nodes: Vec<(Vec<(u8, u32)>, u32)>,
@@ -23,10 +23,20 @@ struct Trie {
 
 impl Trie {
     fn new(pieces: &[(String, f64)]) -> Self {
+        Trie::build(
+            pieces
+                .iter()
+                .enumerate()
+                .map(|(id, (p, _))| (id as u32, p.as_str())),
+        )
+    }
+
+    /// A trie of the given (id, piece) pairs.
+    pub(crate) fn build<'a>(pieces: impl Iterator<Item = (u32, &'a str)>) -> Self {
         let mut t = Trie {
             nodes: vec![(Vec::new(), u32::MAX)],
         };
-        for (id, (piece, _)) in pieces.iter().enumerate() {
+        for (id, piece) in pieces {
             let mut node = 0usize;
             for &b in piece.as_bytes() {
                 node = match t.nodes[node].0.binary_search_by_key(&b, |e| e.0) {
@@ -40,7 +50,7 @@ impl Trie {
                 };
             }
             // A duplicated piece keeps its last id, as the id lookup does.
-            t.nodes[node].1 = id as u32;
+            t.nodes[node].1 = id;
         }
         t
     }
@@ -48,7 +58,12 @@ impl Trie {
     /// Calls `f(end, id)` for every piece that is a prefix of `bytes[start..]`,
     /// shortest first.
     #[inline]
-    fn common_prefixes(&self, bytes: &[u8], start: usize, mut f: impl FnMut(usize, u32)) {
+    pub(crate) fn common_prefixes(
+        &self,
+        bytes: &[u8],
+        start: usize,
+        mut f: impl FnMut(usize, u32),
+    ) {
         let mut node = 0usize;
         for (i, &b) in bytes[start..].iter().enumerate() {
             let children = &self.nodes[node].0;

@@ -5,10 +5,12 @@
 
 pub mod bpe;
 mod progress;
+pub mod unigram;
 pub mod wordlevel;
 
 pub use bpe::BpeTrainer;
 pub use progress::Progress;
+pub use unigram::UnigramTrainer;
 pub use wordlevel::WordLevelTrainer;
 
 use crate::added_vocabulary::AddedToken;
@@ -53,6 +55,7 @@ pub enum Trainer {
     BpeTrainer(BpeTrainer),
     WordPieceTrainer(WordPieceTrainer),
     WordLevelTrainer(WordLevelTrainer),
+    UnigramTrainer(UnigramTrainer),
 }
 
 impl Trainer {
@@ -69,6 +72,7 @@ impl Trainer {
             Trainer::BpeTrainer(t) => t.show_progress,
             Trainer::WordPieceTrainer(t) => t.bpe.show_progress,
             Trainer::WordLevelTrainer(t) => t.show_progress,
+            Trainer::UnigramTrainer(t) => t.show_progress,
         }
     }
 
@@ -77,6 +81,7 @@ impl Trainer {
             Trainer::BpeTrainer(t) => &t.special_tokens,
             Trainer::WordPieceTrainer(t) => &t.bpe.special_tokens,
             Trainer::WordLevelTrainer(t) => &t.special_tokens,
+            Trainer::UnigramTrainer(t) => &t.special_tokens,
         }
     }
 
@@ -85,6 +90,7 @@ impl Trainer {
             Trainer::BpeTrainer(_) => "BpeTrainer",
             Trainer::WordPieceTrainer(_) => "WordPieceTrainer",
             Trainer::WordLevelTrainer(_) => "WordLevelTrainer",
+            Trainer::UnigramTrainer(_) => "UnigramTrainer",
         }
     }
 
@@ -94,11 +100,7 @@ impl Trainer {
             Model::BPE(_) => Trainer::BpeTrainer(BpeTrainer::default()),
             Model::WordPiece(_) => Trainer::WordPieceTrainer(WordPieceTrainer::default()),
             Model::WordLevel(_) => Trainer::WordLevelTrainer(WordLevelTrainer::default()),
-            Model::Unigram(_) => {
-                return Err(Error::config(
-                    "training a Unigram model is not supported yet",
-                ))
-            }
+            Model::Unigram(_) => Trainer::UnigramTrainer(UnigramTrainer::default()),
         })
     }
 
@@ -139,6 +141,10 @@ impl Trainer {
                 Model::WordLevel(t.train_model(counts, m, progress)?)
             }
             (Trainer::WordLevelTrainer(_), _) => return Err(wrong("WordLevel")),
+            (Trainer::UnigramTrainer(t), Model::Unigram(_)) => {
+                Model::Unigram(t.train(counts, progress)?)
+            }
+            (Trainer::UnigramTrainer(_), _) => return Err(wrong("Unigram")),
         };
         progress.finish();
         Ok(out)
