@@ -7,13 +7,15 @@ Real vocabularies and corpora come from ``FASTTOK_DATA`` (default: the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import lzma
 import os
 import random
+import shutil
 from functools import cache
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -127,3 +129,35 @@ def corpus_docs(name: str, n_docs: int = 300, seed: int = 0, max_chars: int = 30
 @pytest.fixture(scope="session")
 def sources() -> Dict[str, str]:
     return tokenizer_sources()
+
+
+TIKTOKEN_NAMES = ["gpt2", "r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base", "o200k_harmony"]
+
+
+@pytest.fixture(scope="session")
+def tiktoken_ref(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
+    """The `tiktoken` package's encodings, offline: fasttok's shipped rank
+    files (sha256-checked) and data/vocab/gpt2, placed in a TIKTOKEN_CACHE_DIR
+    under the names tiktoken looks for."""
+    tiktoken = pytest.importorskip("tiktoken")
+    from fasttok import tiktoken as ft
+
+    shipped = Path(ft.__file__).parent / "_tiktoken"
+    cache_dir = tmp_path_factory.mktemp("tiktoken-cache")
+    url = "https://openaipublic.blob.core.windows.net/{}"
+    for stem in ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]:
+        data = lzma.decompress((shipped / f"{stem}.tiktoken.xz").read_bytes())
+        key = hashlib.sha1(url.format(f"encodings/{stem}.tiktoken").encode()).hexdigest()
+        (cache_dir / key).write_bytes(data)
+    for name, path in [("vocab.bpe", "vocab.bpe"), ("encoder.json", "encoder.json")]:
+        key = hashlib.sha1(url.format(f"gpt-2/encodings/main/{name}").encode()).hexdigest()
+        shutil.copy(ROOT / "data" / "vocab" / "gpt2" / path, cache_dir / key)
+    old = os.environ.get("TIKTOKEN_CACHE_DIR")
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir)
+    try:
+        yield {n: tiktoken.get_encoding(n) for n in TIKTOKEN_NAMES}
+    finally:
+        if old is None:
+            del os.environ["TIKTOKEN_CACHE_DIR"]
+        else:
+            os.environ["TIKTOKEN_CACHE_DIR"] = old

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import lzma
-import os
 import pickle
-import shutil
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,35 +20,18 @@ from hypothesis import strategies as st
 
 from fasttok import tiktoken as ft
 
-from conftest import ROOT, corpus_docs
+from conftest import ROOT, TIKTOKEN_NAMES, corpus_docs
 
 tiktoken = pytest.importorskip("tiktoken")
 
-NAMES = ["gpt2", "r50k_base", "p50k_base", "p50k_edit", "cl100k_base", "o200k_base", "o200k_harmony"]
+NAMES = TIKTOKEN_NAMES
 SHIPPED = Path(ft.__file__).parent / "_tiktoken"
 
 
 @pytest.fixture(scope="module")
-def ref(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
-    """tiktoken's encodings, loaded from a cache holding the shipped files."""
-    cache = tmp_path_factory.mktemp("tiktoken-cache")
-    url = "https://openaipublic.blob.core.windows.net/{}"
-    for stem in ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]:
-        data = lzma.decompress((SHIPPED / f"{stem}.tiktoken.xz").read_bytes())
-        key = hashlib.sha1(url.format(f"encodings/{stem}.tiktoken").encode()).hexdigest()
-        (cache / key).write_bytes(data)
-    for name, path in [("vocab.bpe", "vocab.bpe"), ("encoder.json", "encoder.json")]:
-        key = hashlib.sha1(url.format(f"gpt-2/encodings/main/{name}").encode()).hexdigest()
-        shutil.copy(ROOT / "data" / "vocab" / "gpt2" / path, cache / key)
-    old = os.environ.get("TIKTOKEN_CACHE_DIR")
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
-    try:
-        yield {n: tiktoken.get_encoding(n) for n in NAMES}
-    finally:
-        if old is None:
-            del os.environ["TIKTOKEN_CACHE_DIR"]
-        else:
-            os.environ["TIKTOKEN_CACHE_DIR"] = old
+def ref(tiktoken_ref: Dict[str, Any]) -> Dict[str, Any]:
+    """tiktoken's encodings, loaded from a cache holding the shipped files (conftest)."""
+    return tiktoken_ref
 
 
 def texts() -> List[str]:

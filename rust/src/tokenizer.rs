@@ -21,6 +21,10 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 
+/// From this many bytes on, one text on the bulk-ids path is cut into parts
+/// encoded in parallel (where the pre-tokenizer allows it).
+const HUGE_TEXT: usize = 1 << 20;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TruncationStrategy {
     LongestFirst,
@@ -490,9 +494,45 @@ impl Tokenizer {
         if !self.added_vocabulary.is_empty() && self.added_vocabulary.occurs_in(s, text) {
             return None;
         }
-        let byte_level = splitter.as_ref().is_some_and(|sp| sp.byte_level());
+        let Some(sp) = splitter else {
+            return Some(self.plain_ids(None, text, true));
+        };
+        // One long text: cut at line starts where the pre-tokenizer allows,
+        // the parts encoded on all cores (same ids as in one piece).
+        let pool = crate::util::pool();
+        let threads = pool.current_num_threads();
+        let cuts = if text.len() >= HUGE_TEXT && threads > 1 {
+            sp.line_starts(text, (text.len() / (threads * 4)).max(HUGE_TEXT / 4))
+        } else {
+            Vec::new()
+        };
+        if cuts.is_empty() {
+            return Some(self.plain_ids(Some(&sp), text, true));
+        }
+        let mut bounds = Vec::with_capacity(cuts.len() + 2);
+        bounds.push(0);
+        bounds.extend(cuts);
+        bounds.push(text.len());
+        let parts: Result<Vec<Vec<u32>>> = pool.install(|| {
+            bounds
+                .par_windows(2)
+                .map(|w| self.plain_ids(Some(&sp), &text[w[0]..w[1]], w[0] == 0))
+                .collect()
+        });
+        Some(parts.map(|p| p.concat()))
+    }
+
+    /// The ids of `text` (already normalized) through the pre-tokenizer's
+    /// plain splitter (or as one word) and the model.
+    fn plain_ids(
+        &self,
+        splitter: Option<&crate::pre_tokenizers::plain::PlainSplitter>,
+        text: &str,
+        at_start: bool,
+    ) -> Result<Vec<u32>> {
+        let byte_level = splitter.is_some_and(|sp| sp.byte_level());
         let table = crate::pre_tokenizers::byte_level::byte_to_char();
-        let mut ids = Vec::with_capacity(s.len() / 3 + 1);
+        let mut ids = Vec::with_capacity(text.len() / 3 + 1);
         let mut mapped = String::new();
         let mut err = None;
         let mut word = |w: &str| {
@@ -516,17 +556,17 @@ impl Tokenizer {
                 err = Some(e);
             }
         };
-        let split = match &splitter {
-            Some(sp) => sp.split(text, &mut word),
+        let split = match splitter {
+            Some(sp) => sp.split_part(text, at_start, &mut word),
             None => {
                 word(text);
                 Ok(())
             }
         };
-        Some(match (split, err) {
+        match (split, err) {
             (Err(e), _) | (Ok(()), Some(e)) => Err(e),
             (Ok(()), None) => Ok(ids),
-        })
+        }
     }
 
     pub fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {

@@ -36,6 +36,10 @@ static NUMERIC: CharPredicate<fn(char) -> bool> = CharPredicate(char::is_numeric
 
 pub struct PlainSplitter<'a> {
     steps: Vec<Step<'a>>,
+    /// The first step always cuts between a `\n` and an ASCII letter after
+    /// it, and what it does from the letter on does not depend on the text
+    /// before (see [`PlainSplitter::line_starts`]).
+    cuts_lines: bool,
 }
 
 impl<'a> PlainSplitter<'a> {
@@ -43,8 +47,18 @@ impl<'a> PlainSplitter<'a> {
     /// this path does not model (Metaspace, UnicodeScripts, FixedLength,
     /// an inverted literal Split, anything after ByteLevel).
     pub fn new(p: &'a PreTokenizer) -> Option<Self> {
-        let mut s = PlainSplitter { steps: Vec::new() };
+        let mut s = PlainSplitter {
+            steps: Vec::new(),
+            cuts_lines: false,
+        };
         s.push(p)?;
+        s.cuts_lines = match p {
+            PreTokenizer::Sequence(seq) => seq
+                .pretokenizers
+                .first()
+                .is_some_and(Self::first_cuts_lines),
+            p => Self::first_cuts_lines(p),
+        };
         Some(s)
     }
 
@@ -103,6 +117,71 @@ impl<'a> PlainSplitter<'a> {
         Some(())
     }
 
+    /// Whether `p`, run first on a text, cuts it after every `\n` that sits
+    /// between a visible ASCII char and an ASCII letter, with no piece and
+    /// no decision crossing that point, and the same pieces whether the text
+    /// goes on or ends there: whitespace splitters drop the `\n`; the
+    /// hand-written GPT-2 / cl100k / o200k patterns end every match before
+    /// such a letter (their letter runs never start with `\n`, their
+    /// whitespace and punctuation runs never take a letter), take the `\n`
+    /// alone or after punctuation either way, and look only forward. Pieces
+    /// never cross such a point, so every later step sees them alone.
+    fn first_cuts_lines(p: &PreTokenizer) -> bool {
+        match p {
+            PreTokenizer::Whitespace
+            | PreTokenizer::WhitespaceSplit
+            | PreTokenizer::BertPreTokenizer => true,
+            PreTokenizer::ByteLevel(b) => b.use_regex,
+            PreTokenizer::Split(x) => {
+                use SplitDelimiterBehavior::*;
+                let keeps_matches =
+                    (!x.invert && x.behavior == Isolated) || (x.invert && x.behavior == Removed);
+                keeps_matches && x.regex().and_then(|re| re.hand_written()).is_some()
+            }
+            PreTokenizer::Sequence(seq) => seq
+                .pretokenizers
+                .first()
+                .is_some_and(Self::first_cuts_lines),
+            _ => false,
+        }
+    }
+
+    /// Byte offsets that cut `s` into independent parts of about `size`
+    /// bytes (after a `\n` between a visible ASCII char and an ASCII
+    /// letter), when this splitter
+    /// allows it: the words of the parts, in order, are the words of `s`
+    /// (the first part alone gets `ByteLevel`'s prefix space). Empty when it
+    /// does not, or `s` has no such point.
+    pub fn line_starts(&self, s: &str, size: usize) -> Vec<usize> {
+        let mut cuts = Vec::new();
+        if !self.cuts_lines || size == 0 {
+            return cuts;
+        }
+        let b = s.as_bytes();
+        let mut from = size;
+        while from < b.len() {
+            // A visible ASCII char, `\n`, an ASCII letter: the `\n` is a
+            // whitespace run of its own whether the letter follows or the
+            // text ends (GPT-2's `\s+(?!\S)` would take spaces before it
+            // along at the end of a part).
+            let Some(i) = b[from..].windows(3).position(|w| {
+                w[1] == b'\n' && w[0].is_ascii_graphic() && w[2].is_ascii_alphabetic()
+            }) else {
+                break;
+            };
+            let cut = from + i + 2;
+            cuts.push(cut);
+            from = cut + size;
+        }
+        cuts
+    }
+
+    /// Like [`PlainSplitter::split`] on a part of a longer text that is not
+    /// its start (no prefix space).
+    pub fn split_part(&self, s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> Result<()> {
+        run(&self.steps, s, at_start, f)
+    }
+
     /// True when the words still need the byte-to-char rewrite of `ByteLevel`.
     pub fn byte_level(&self) -> bool {
         matches!(self.steps.last(), Some(Step::ByteLevel { .. }))
@@ -110,11 +189,13 @@ impl<'a> PlainSplitter<'a> {
 
     /// Calls `f` with every (non-empty) word of `s`.
     pub fn split(&self, s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
-        run(&self.steps, s, f)
+        run(&self.steps, s, true, f)
     }
 }
 
-fn run(steps: &[Step<'_>], s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
+/// Runs `steps` on `s`; `at_start` is false only for a later part of a text
+/// cut by [`PlainSplitter::line_starts`] (no ByteLevel prefix space there).
+fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> Result<()> {
     let Some((step, rest)) = steps.split_first() else {
         if !s.is_empty() {
             f(s);
@@ -125,7 +206,7 @@ fn run(steps: &[Step<'_>], s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
     let cut = |pattern: &dyn Pattern, behavior: SplitDelimiterBehavior, f: &mut dyn FnMut(&str)| {
         for (a, b) in apply_behavior(pattern.find_matches(s)?, behavior) {
             if a < b {
-                run(rest, &s[a..b], f)?;
+                run(rest, &s[a..b], true, f)?;
             }
         }
         Ok(())
@@ -134,7 +215,7 @@ fn run(steps: &[Step<'_>], s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
         Step::Hand(split) => {
             split(s, &mut |a: usize, b: usize| {
                 if err.is_none() {
-                    if let Err(e) = run(rest, &s[a..b], f) {
+                    if let Err(e) = run(rest, &s[a..b], true, f) {
                         err = Some(e);
                     }
                 }
@@ -150,7 +231,7 @@ fn run(steps: &[Step<'_>], s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
         } => {
             let spaced;
             // (An empty text gets no prefix space, as in `tokenizers`.)
-            let s = if *add_prefix_space && !s.is_empty() && !s.starts_with(' ') {
+            let s = if *add_prefix_space && at_start && !s.is_empty() && !s.starts_with(' ') {
                 spaced = format!(" {s}");
                 spaced.as_str()
             } else {
@@ -234,6 +315,82 @@ mod tests {
                     "{spec} on {s:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn parts_cut_at_line_starts_give_the_words_of_the_whole() {
+        use crate::pre_tokenizers::gpt2::{CL100K_PATTERN, O200K_PATTERN};
+        let split = |pattern: &str| serde_json::json!({"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": false});
+        // The form `tokenizers` writes for cl100k / Llama-3 / o200k files.
+        let inverted = |pattern: &str| serde_json::json!({"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Removed", "invert": true});
+        let gpt2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+        let byte_level =
+            serde_json::json!({"type": "ByteLevel", "add_prefix_space": false, "use_regex": false});
+        let specs = [
+            serde_json::json!({"type": "ByteLevel", "add_prefix_space": false}),
+            serde_json::json!({"type": "ByteLevel", "add_prefix_space": true}),
+            serde_json::json!({"type": "Whitespace"}),
+            serde_json::json!({"type": "WhitespaceSplit"}),
+            serde_json::json!({"type": "BertPreTokenizer"}),
+            serde_json::json!({"type": "Sequence", "pretokenizers": [split(gpt2), byte_level]}),
+            serde_json::json!({"type": "Sequence", "pretokenizers": [split(CL100K_PATTERN), byte_level]}),
+            serde_json::json!({"type": "Sequence", "pretokenizers": [inverted(CL100K_PATTERN), byte_level]}),
+            serde_json::json!({"type": "Sequence", "pretokenizers": [inverted(O200K_PATTERN), byte_level]}),
+            serde_json::json!({"type": "Sequence", "pretokenizers": [split(O200K_PATTERN), {"type": "Digits", "individual_digits": true}]}),
+            split(CL100K_PATTERN),
+        ];
+        let alphabet: Vec<char> = "\n\n\n  \tab'sZ.,:-1\r\u{a0}é日".chars().collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for spec in specs {
+            let p: PreTokenizer =
+                serde_json::from_value(spec.clone()).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            let sp =
+                PlainSplitter::new(&p).unwrap_or_else(|| panic!("{spec} has a plain splitter"));
+            let table = crate::pre_tokenizers::byte_level::byte_to_char();
+            let mut cut_somewhere = false;
+            for _ in 0..4000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let s: String = (0..(x % 40))
+                    .map(|k| alphabet[((x >> (k * 3 % 61)) as usize + k as usize) % alphabet.len()])
+                    .collect();
+                let cuts = sp.line_starts(&s, 1);
+                cut_somewhere |= !cuts.is_empty();
+                let mut bounds = vec![0];
+                bounds.extend(&cuts);
+                bounds.push(s.len());
+                let mut words = Vec::new();
+                for w in bounds.windows(2) {
+                    sp.split_part(&s[w[0]..w[1]], w[0] == 0, &mut |t| {
+                        words.push(if sp.byte_level() {
+                            t.bytes().map(|b| table[b as usize]).collect()
+                        } else {
+                            t.to_owned()
+                        })
+                    })
+                    .unwrap_or_else(|e| panic!("{e}"));
+                }
+                assert_eq!(
+                    words,
+                    words_general(&p, &s),
+                    "{spec} on {s:?} cut at {cuts:?}"
+                );
+            }
+            assert!(cut_somewhere, "{spec}: never cut");
+        }
+        for spec in [
+            r#"{"type":"Punctuation","behavior":"Isolated"}"#,
+            r#"{"type":"Digits","individual_digits":true}"#,
+            r#"{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}"#,
+            r#"{"type":"Split","pattern":{"Regex":"\\s+"},"behavior":"Isolated","invert":false}"#,
+        ] {
+            let p: PreTokenizer =
+                serde_json::from_str(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            let sp =
+                PlainSplitter::new(&p).unwrap_or_else(|| panic!("{spec} has a plain splitter"));
+            assert!(sp.line_starts("ab.\nxy.\nzz", 1).is_empty(), "{spec}");
         }
     }
 

@@ -1,0 +1,110 @@
+"""Hostile sizes: one huge document, long runs of one char. Outputs are
+compared with `tokenizers` and `tiktoken`; runs are checked to finish (a
+hang guard with a generous limit, not a speed test)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+import tokenizers as hf
+
+import fasttok
+
+from conftest import ROOT, corpus_docs, tokenizer_sources
+
+SAMPLE = ROOT / "data" / "sample" / "kjv-genesis.txt"
+
+
+def long_document(n_bytes: int) -> str:
+    """Real text (shared corpora when present, else the bundled sample), many
+    paragraphs joined by newlines, repeated up to about `n_bytes`."""
+    parts: List[str] = []
+    for name in ("en", "multi", "code"):
+        parts += corpus_docs(name, n_docs=300, seed=5, max_chars=4000)
+    if not parts:
+        parts = [SAMPLE.read_text(encoding="utf-8")]
+    text = "\n".join(parts)
+    reps = max(1, n_bytes // max(1, len(text.encode("utf-8"))))
+    return "\n".join([text] * reps)[: n_bytes * 2]
+
+
+def _sources() -> Dict[str, str]:
+    src = tokenizer_sources()
+    if "gpt2" in src:
+        # RoBERTa-style: ByteLevel with a prefix space (only the text's start gets it).
+        d = json.loads(src["gpt2"])
+        d["pre_tokenizer"]["add_prefix_space"] = True
+        src["gpt2-prefix-space"] = json.dumps(d)
+    return src
+
+
+SOURCES = _sources()
+FAMILIES = [n for n in ["gpt2", "gpt2-prefix-space", "bert-base-uncased", "cl100k", "o200k", "llama3"] if n in SOURCES]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_long_document_ids_match_tokenizers(name: str) -> None:
+    """A 3 MB document takes the bulk-ids path in parts cut at line starts,
+    encoded in parallel: the ids are those of `tokenizers` on the whole."""
+    doc = long_document(3_000_000)
+    assert "\nA" in doc or "\nT" in doc
+    ours = fasttok.Tokenizer.from_str(SOURCES[name])
+    ref = hf.Tokenizer.from_str(SOURCES[name])
+    flat, starts = ours.encode_batch_ids([doc], add_special_tokens=False)
+    expected = ref.encode(doc, add_special_tokens=False).ids
+    assert len(flat) == len(expected)
+    assert flat.tolist() == expected
+
+
+def test_100mb_document_matches_tiktoken(tiktoken_ref: Dict[str, Any]) -> None:
+    """One 100 MB string through the tiktoken API: the same ids as tiktoken."""
+    from fasttok import tiktoken as ft_tiktoken
+
+    doc = long_document(100_000_000)[:100_000_000]
+    ours = ft_tiktoken.get_encoding("cl100k_base").encode_ordinary(doc)
+    theirs = tiktoken_ref["cl100k_base"].encode_ordinary(doc)
+    assert len(ours) == len(theirs)
+    assert ours == theirs
+
+
+RUNS: Dict[str, Callable[[int], str]] = {
+    "char": lambda n: "a" * n,
+    "spaces": lambda n: " " * n,
+    "newlines": lambda n: "\n" * n,
+    "emoji": lambda n: "🤗" * (n // 4),
+    "digits": lambda n: "7" * n,
+    "cjk": lambda n: "中" * (n // 3),
+}
+
+_RUN_SCRIPT = """
+import sys, fasttok
+from pathlib import Path
+tok = fasttok.Tokenizer.from_file(sys.argv[1])
+text = {runs}[sys.argv[2]]
+e = tok.encode(text)
+flat, _ = tok.encode_batch_ids([text])
+assert e.ids == flat.tolist() or tok.truncation or tok.padding, "bulk ids differ from encode"
+print(len(e.ids))
+"""
+
+
+RUN_FAMILIES = [n for n in ["gpt2", "bert-base-uncased", "cl100k", "llama2", "pegasus-unigram"] if n in SOURCES]
+
+
+@pytest.mark.parametrize("run", sorted(RUNS))
+@pytest.mark.parametrize("name", RUN_FAMILIES)
+def test_one_megabyte_runs_finish(name: str, run: str, tmp_path: Path) -> None:
+    """1 MB of one char, spaces, newlines, one emoji...: encoded by the full
+    and the bulk path well within the limit (quadratic work would take hours)."""
+    path = tmp_path / "tokenizer.json"
+    path.write_text(SOURCES[name], encoding="utf-8")
+    runs = "{" + ", ".join(f"{k!r}: {f(8)[:1]!r} * {len(f(1 << 20))}" for k, f in RUNS.items()) + "}"
+    script = _RUN_SCRIPT.format(runs=runs)
+    r = subprocess.run([sys.executable, "-c", script, str(path), run], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.strip()) > 0
