@@ -222,6 +222,12 @@ impl AddedVocabulary {
             let mut start = mat.start();
             let mut stop = mat.end();
             let id = m.ids[mat.pattern().as_usize()];
+            // A token whose normalized form is empty matches everywhere,
+            // inside chars too (`tokenizers` panics there); only char
+            // boundaries count.
+            if !s.is_char_boundary(start) || !s.is_char_boundary(stop) {
+                continue;
+            }
             let Some(tok) = self.map_r.get(&id) else {
                 continue;
             };

@@ -194,7 +194,7 @@ impl Tokenizer {
     /// Parses a tokenizer.json document; `origin` names it in errors.
     pub fn from_json_str(s: &str, origin: &str) -> Result<Self> {
         let de = &mut serde_json::Deserializer::from_str(s);
-        let spec: TokenizerSpec = serde_path_to_error::deserialize(de).map_err(|e| {
+        let spec: TokenizerSpec = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if let Some((path, message)) = locate_in_sequence(s, &path) {
@@ -212,6 +212,11 @@ impl Tokenizer {
                 location,
                 message: inner.to_string(),
             }
+        })?;
+        // Nothing but whitespace may follow the document (as `tokenizers`).
+        de.end().map_err(|e| Error::Parse {
+            location: origin.to_owned(),
+            message: e.to_string(),
         })?;
         let mut t = Tokenizer {
             normalizer: spec.normalizer,

@@ -5,6 +5,7 @@
 
 pub mod bpe;
 mod progress;
+pub mod suffix;
 pub mod unigram;
 pub mod wordlevel;
 

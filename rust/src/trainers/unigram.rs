@@ -4,8 +4,9 @@
 //! 1. Seeds: every char, scored by how often it occurs, then the substrings
 //!    of the distinct words that the suffix tree of all of them (joined by
 //!    NUL) has as internal nodes (those repeated with different right
-//!    contexts), 2 to `max_piece_length` chars, scored occurrences x length,
-//!    best first, up to `seed_size` pieces; scores become log probabilities.
+//!    contexts; [`super::suffix`]), 2 to `max_piece_length` chars, scored
+//!    occurrences x length, best first, up to `seed_size` pieces; scores
+//!    become log probabilities.
 //! 2. EM: each sub-iteration computes every piece's expected count over all
 //!    words (forward-backward on each word's lattice, weighted by the word's
 //!    count), drops pieces expected fewer than 0.5 times, and re-scores the
@@ -362,27 +363,37 @@ impl UnigramTrainer {
                 }
             }
         }
-        if flat.chars().count() >= u32::MAX as usize {
+        let t: Vec<u32> = flat.chars().map(u32::from).collect();
+        drop(flat);
+        if t.len() >= u32::MAX as usize {
             return Err(Error::input(
                 "UnigramTrainer: the distinct words hold more than 4G chars",
             ));
         }
-        let sa = esaxx_rs::suffix_rs(&flat)
-            .map_err(|e| Error::input(format!("UnigramTrainer: suffix array failed: {e:?}")))?;
-        let mut subs: Vec<(u64, &[char])> = sa
-            .iter()
-            .filter(|(s, _)| s.len() > 1 && s.len() <= self.max_piece_length && !s.contains(&'\0'))
-            .map(|(s, freq)| (u64::from(freq) * s.len() as u64, s))
-            .collect();
-        subs.sort_unstable_by(|a, b| b.cmp(a));
+        // (score, start, length) of the repeats that can be pieces.
+        let mut subs: Vec<(u64, u32, u32)> = Vec::new();
+        super::suffix::repeats(&t, |start, len, occurrences| {
+            if len > 1 && len <= self.max_piece_length && !t[start..start + len].contains(&0) {
+                subs.push(((occurrences * len) as u64, start as u32, len as u32));
+            }
+        });
+        let text = |s: u32, l: u32| &t[s as usize..(s + l) as usize];
+        subs.sort_unstable_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| text(b.1, b.2).cmp(text(a.1, a.2)))
+        });
         let mut chars: Vec<(u64, char)> = chars.into_iter().map(|(c, n)| (n, c)).collect();
         chars.sort_unstable_by(|a, b| b.cmp(a));
         let mut seeds: Vec<Piece> = chars
             .into_iter()
             .map(|(n, c)| (c.to_string(), n as f64))
             .collect();
-        for (score, s) in subs {
-            seeds.push((s.iter().collect(), score as f64));
+        for (score, start, len) in subs {
+            let piece = text(start, len)
+                .iter()
+                .filter_map(|&c| char::from_u32(c))
+                .collect();
+            seeds.push((piece, score as f64));
             if seeds.len() >= self.seed_size {
                 break;
             }
