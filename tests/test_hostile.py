@@ -61,6 +61,22 @@ def test_long_document_ids_match_tokenizers(name: str) -> None:
     assert flat.tolist() == expected
 
 
+@pytest.mark.parametrize("name", FAMILIES)
+def test_long_document_encoding_matches_tokenizers(name: str) -> None:
+    """`encode` on a 3 MB document: cut at line starts and encoded on all
+    cores where the pipeline allows (all these but the prefix-space one),
+    with offsets and word ids shifted back: every field is `tokenizers`'."""
+    doc = long_document(3_000_000)
+    ours = fasttok.Tokenizer.from_str(SOURCES[name])
+    ref = hf.Tokenizer.from_str(SOURCES[name])
+    for t in (ours, ref):
+        t.no_truncation()
+        t.no_padding()
+    a, b = ours.encode(doc), ref.encode(doc)
+    for field in ["ids", "tokens", "offsets", "word_ids", "type_ids", "special_tokens_mask", "attention_mask"]:
+        assert getattr(a, field) == getattr(b, field), field
+
+
 def test_100mb_document_matches_tiktoken(tiktoken_ref: Dict[str, Any]) -> None:
     """One 100 MB string through the tiktoken API: the same ids as tiktoken."""
     from fasttok import tiktoken as ft_tiktoken

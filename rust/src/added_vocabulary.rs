@@ -202,6 +202,16 @@ impl AddedVocabulary {
         Ok(())
     }
 
+    /// No added token holds a line break or takes the whitespace on its
+    /// left (`lstrip`): a text cut at a line start finds the same tokens in
+    /// its parts as in the whole.
+    pub fn line_safe(&self) -> bool {
+        self.special
+            .iter()
+            .chain(self.added.iter())
+            .all(|t| !t.lstrip && !t.content.contains(['\n', '\r']))
+    }
+
     /// Added tokens in id order, for tokenizer.json.
     pub fn ordered(&self) -> Vec<(u32, &AddedToken)> {
         let mut v: Vec<(u32, &AddedToken)> = self.map_r.iter().map(|(&i, t)| (i, t)).collect();

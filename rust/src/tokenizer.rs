@@ -387,6 +387,19 @@ impl Tokenizer {
         word_idx: Option<u32>,
         offsets: OffsetType,
     ) -> Result<Encoding> {
+        self.encode_str_counted(s, type_id, word_idx, offsets)
+            .map(|(e, _)| e)
+    }
+
+    /// [`Tokenizer::encode_str`], with the number of words (pre-tokenized
+    /// splits, token-less ones included) it numbered.
+    fn encode_str_counted(
+        &self,
+        s: &str,
+        type_id: u32,
+        word_idx: Option<u32>,
+        offsets: OffsetType,
+    ) -> Result<(Encoding, usize)> {
         let mut pt = self.pretokenize(s)?;
         pt.tokenize(|n| self.model.tokenize(n.get()))?;
         let conv = match offsets {
@@ -400,6 +413,7 @@ impl Tokenizer {
             .sum();
         let mut e = Encoding::default();
         e.ids.reserve(n_tokens);
+        let n_words = pt.splits.len();
         for (i, sp) in pt.splits.into_iter().enumerate() {
             let shift = sp.normalized.offsets_original().0;
             let word = word_idx.or(Some(i as u32));
@@ -414,7 +428,105 @@ impl Tokenizer {
                 e.push(tok.id, tok.value, o, word, type_id);
             }
         }
-        Ok(e)
+        Ok((e, n_words))
+    }
+
+    /// One long raw text encoded in parts cut at safe line starts, on all
+    /// cores, when the pipeline allows it (see [`Tokenizer::line_safe`]):
+    /// offsets and word numbers are shifted to the whole text, so the result
+    /// is `encode_str(s)`'s. `None` when the text stays whole.
+    fn encode_str_in_parts(
+        &self,
+        s: &str,
+        type_id: u32,
+        offsets: OffsetType,
+    ) -> Option<Result<Encoding>> {
+        let pool = crate::util::pool();
+        let threads = pool.current_num_threads();
+        if s.len() < HUGE_TEXT || threads < 2 {
+            return None;
+        }
+        let sp = self.line_safe()?;
+        let cuts = sp.line_starts(s, (s.len() / (threads * 4)).max(HUGE_TEXT / 4));
+        if cuts.is_empty() {
+            return None;
+        }
+        let mut bounds = Vec::with_capacity(cuts.len() + 2);
+        bounds.push(0);
+        bounds.extend(cuts);
+        bounds.push(s.len());
+        let parts: Result<Vec<(Encoding, usize, usize)>> = pool.install(|| {
+            bounds
+                .par_windows(2)
+                .map(|w| {
+                    let part = &s[w[0]..w[1]];
+                    let (e, words) = self.encode_str_counted(part, type_id, None, offsets)?;
+                    let len = match offsets {
+                        OffsetType::Byte => part.len(),
+                        OffsetType::Char => part.chars().count(),
+                    };
+                    Ok((e, words, len))
+                })
+                .collect()
+        });
+        let parts = match parts {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut out = Encoding::default();
+        let (mut shift, mut word_shift) = (0usize, 0u32);
+        for (mut e, words, len) in parts {
+            for o in &mut e.offsets {
+                o.0 += shift;
+                o.1 += shift;
+            }
+            for w in e.words.iter_mut().flatten() {
+                *w += word_shift;
+            }
+            out.merge_with(e, false);
+            shift += len;
+            word_shift += words as u32;
+        }
+        Some(Ok(out))
+    }
+
+    /// The pre-tokenizer's splitter when a text may be cut at its line starts
+    /// for the full pipeline: the pre-tokenizer cuts there (see
+    /// [`crate::pre_tokenizers::plain::LineCut`]) and nothing else looks
+    /// across: the normalizer works char by char and keeps the chars around
+    /// the cut what they are (or whitespace, for whitespace splitters), no
+    /// ByteLevel prefix space on the whole text, no added token holding a
+    /// line break or taking the whitespace on its left.
+    fn line_safe(&self) -> Option<crate::pre_tokenizers::plain::PlainSplitter<'_>> {
+        use crate::pre_tokenizers::plain::{LineCut, PlainSplitter};
+        fn local(n: &Normalizer, bert_ok: bool) -> bool {
+            match n {
+                Normalizer::NFC
+                | Normalizer::NFD
+                | Normalizer::NFKC
+                | Normalizer::NFKD
+                | Normalizer::Lowercase
+                | Normalizer::StripAccents => true,
+                Normalizer::BertNormalizer(_) => bert_ok,
+                Normalizer::Sequence(seq) => seq.normalizers.iter().all(|m| local(m, bert_ok)),
+                _ => false,
+            }
+        }
+        let sp = PlainSplitter::new(self.pre_tokenizer.as_ref()?)?;
+        let bert_ok = match sp.line_cut() {
+            LineCut::No | LineCut::Pattern { prefix_space: true } => return None,
+            LineCut::Whitespace => true,
+            LineCut::Pattern {
+                prefix_space: false,
+            } => false,
+        };
+        if self.normalizer.as_ref().is_some_and(|n| !local(n, bert_ok)) {
+            return None;
+        }
+        if !self.added_vocabulary.line_safe() {
+            return None;
+        }
+        Some(sp)
     }
 
     fn encode_sequence(
@@ -424,7 +536,10 @@ impl Tokenizer {
         offsets: OffsetType,
     ) -> Result<Encoding> {
         match seq {
-            InputSequence::Raw(s) => self.encode_str(s, type_id, None, offsets),
+            InputSequence::Raw(s) => match self.encode_str_in_parts(s, type_id, offsets) {
+                Some(e) => e,
+                None => self.encode_str(s, type_id, None, offsets),
+            },
             InputSequence::PreTokenized(words) => {
                 let mut parts = Vec::with_capacity(words.len());
                 for (i, w) in words.iter().enumerate() {

@@ -36,10 +36,25 @@ static NUMERIC: CharPredicate<fn(char) -> bool> = CharPredicate(char::is_numeric
 
 pub struct PlainSplitter<'a> {
     steps: Vec<Step<'a>>,
-    /// The first step always cuts between a `\n` and an ASCII letter after
-    /// it, and what it does from the letter on does not depend on the text
-    /// before (see [`PlainSplitter::line_starts`]).
-    cuts_lines: bool,
+    /// How the first step cuts at line starts (see [`PlainSplitter::line_starts`]).
+    line_cut: LineCut,
+}
+
+/// How a pre-tokenizer's first step treats a `\n` between a visible ASCII
+/// char and an ASCII letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineCut {
+    /// It may join pieces across it: texts are never cut there.
+    No,
+    /// It drops all whitespace: any whitespace-preserving normalizer keeps
+    /// the cut safe.
+    Whitespace,
+    /// A hand-written GPT-2 / cl100k / o200k pattern (or ByteLevel's): safe
+    /// when the three chars reach it unchanged.
+    Pattern {
+        /// ByteLevel's prefix space on the whole text comes first.
+        prefix_space: bool,
+    },
 }
 
 impl<'a> PlainSplitter<'a> {
@@ -49,16 +64,10 @@ impl<'a> PlainSplitter<'a> {
     pub fn new(p: &'a PreTokenizer) -> Option<Self> {
         let mut s = PlainSplitter {
             steps: Vec::new(),
-            cuts_lines: false,
+            line_cut: LineCut::No,
         };
         s.push(p)?;
-        s.cuts_lines = match p {
-            PreTokenizer::Sequence(seq) => seq
-                .pretokenizers
-                .first()
-                .is_some_and(Self::first_cuts_lines),
-            p => Self::first_cuts_lines(p),
-        };
+        s.line_cut = Self::first_line_cut(p);
         Some(s)
     }
 
@@ -126,24 +135,37 @@ impl<'a> PlainSplitter<'a> {
     /// whitespace and punctuation runs never take a letter), take the `\n`
     /// alone or after punctuation either way, and look only forward. Pieces
     /// never cross such a point, so every later step sees them alone.
-    fn first_cuts_lines(p: &PreTokenizer) -> bool {
+    fn first_line_cut(p: &PreTokenizer) -> LineCut {
         match p {
             PreTokenizer::Whitespace
             | PreTokenizer::WhitespaceSplit
-            | PreTokenizer::BertPreTokenizer => true,
-            PreTokenizer::ByteLevel(b) => b.use_regex,
+            | PreTokenizer::BertPreTokenizer => LineCut::Whitespace,
+            PreTokenizer::ByteLevel(b) if b.use_regex => LineCut::Pattern {
+                prefix_space: b.add_prefix_space,
+            },
             PreTokenizer::Split(x) => {
                 use SplitDelimiterBehavior::*;
                 let keeps_matches =
                     (!x.invert && x.behavior == Isolated) || (x.invert && x.behavior == Removed);
-                keeps_matches && x.regex().and_then(|re| re.hand_written()).is_some()
+                if keeps_matches && x.regex().and_then(|re| re.hand_written()).is_some() {
+                    LineCut::Pattern {
+                        prefix_space: false,
+                    }
+                } else {
+                    LineCut::No
+                }
             }
             PreTokenizer::Sequence(seq) => seq
                 .pretokenizers
                 .first()
-                .is_some_and(Self::first_cuts_lines),
-            _ => false,
+                .map_or(LineCut::No, Self::first_line_cut),
+            _ => LineCut::No,
         }
+    }
+
+    /// How this splitter's first step treats line starts.
+    pub fn line_cut(&self) -> LineCut {
+        self.line_cut
     }
 
     /// Byte offsets that cut `s` into independent parts of about `size`
@@ -154,7 +176,7 @@ impl<'a> PlainSplitter<'a> {
     /// does not, or `s` has no such point.
     pub fn line_starts(&self, s: &str, size: usize) -> Vec<usize> {
         let mut cuts = Vec::new();
-        if !self.cuts_lines || size == 0 {
+        if self.line_cut == LineCut::No || size == 0 {
             return cuts;
         }
         let b = s.as_bytes();
