@@ -188,3 +188,19 @@ def test_added_token_normalized_to_nothing() -> None:
         assert ours.encode(s).offsets == ref.encode(s).offsets
     e = ours.encode("\x13\x00\x00\ufffd\ufffd")
     assert all(a <= b <= 5 for a, b in e.offsets)
+
+
+def test_nul_bytes_in_text() -> None:
+    """NUL chars are ordinary text: the same ids and offsets as `tokenizers`
+    on every shipped tokenizer, never an error or a cut string."""
+    import tokenizers as hf
+
+    from conftest import tokenizer_sources
+
+    for name, src in tokenizer_sources().items():
+        ours, ref = fasttok.Tokenizer.from_str(src), hf.Tokenizer.from_str(src)
+        for s in ["\x00", "a\x00b", "\x00" * 1000, "hello\x00 world\x00", " \x00\n\x00 "]:
+            a, b = ours.encode(s), ref.encode(s)
+            assert (a.ids, a.offsets) == (b.ids, b.offsets), (name, s)
+            flat, _ = ours.encode_batch_ids([s])
+            assert flat.tolist() == b.ids, (name, s)

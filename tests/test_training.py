@@ -540,3 +540,20 @@ def test_unigram_errors(tmp_path: Path) -> None:
     tok, tr = unigram(fasttok, 60)
     tok.train_from_iterator(["<UNK> hello <UNK> world"] * 5, tr)
     assert tok.encode("hello <UNK>").tokens
+
+
+@pytest.mark.parametrize("make", ["bpe", "wordpiece", "wordlevel", "unigram"])
+def test_absurd_vocab_sizes(make: str) -> None:
+    """A vocab_size far beyond what the corpus holds gives everything the
+    corpus holds (no huge allocation, no overflow); one past 2**63-1 is a
+    clear error."""
+    build = {"bpe": whitespace_bpe, "wordpiece": wordpiece, "wordlevel": wordlevel, "unigram": unigram}[make]
+    lines = ["hello world the quick brown fox jumps over the lazy dog"] * 20
+    sizes = []
+    for vocab_size in [10**4, 10**12, 2**63 - 1]:
+        tok, tr = build(fasttok, vocab_size)
+        tok.train_from_iterator(lines, tr)
+        sizes.append(tok.get_vocab_size())
+    assert sizes[0] == sizes[1] == sizes[2] < 200
+    with pytest.raises(ValueError, match="vocab_size"):
+        build(fasttok, 2**64)

@@ -47,8 +47,8 @@ def _alphabet(chars: Iterable[str]) -> List[str]:
 
 
 def _count(name: str, value: Any, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value < 2**63:
+        raise ValueError(f"{name}: expected an integer from {minimum} to 2**63-1, got {value!r}")
     return value
 
 

@@ -545,7 +545,7 @@ impl UnigramTrainer {
             let loss = f * (logprob - logprob_alt);
             candidates.push((id, if loss.is_nan() { f64::INFINITY } else { loss }));
         }
-        let desired = self.vocab_size * 11 / 10;
+        let desired = self.vocab_size.saturating_mul(11) / 10;
         let target = desired.max((m as f64 * self.shrinking_factor) as usize);
         candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
         for (id, _) in candidates {
@@ -586,7 +586,7 @@ impl UnigramTrainer {
         let room = self.vocab_size.saturating_sub(leading.len());
         let min = pieces.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
         let known: FxHashMap<&str, f64> = pieces.iter().map(|p| (p.0.as_str(), p.1)).collect();
-        let mut out: Vec<Piece> = Vec::with_capacity(room);
+        let mut out: Vec<Piece> = Vec::with_capacity(room.min(required.len() + pieces.len()));
         let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
         taken.insert("<UNK>".into());
         let mut penalty = 0.0;
@@ -639,7 +639,7 @@ impl UnigramTrainer {
         pieces.extend(self.seeds(&words)?);
         progress.inc(words.len() as u64);
 
-        let desired = self.vocab_size * 11 / 10;
+        let desired = self.vocab_size.saturating_mul(11) / 10;
         let loops =
             ((desired as f64).ln() - (pieces.len() as f64).ln()) / self.shrinking_factor.ln();
         let expected_updates = (loops.max(0.0) as u64 + 1) * self.n_sub_iterations as u64;
