@@ -204,3 +204,27 @@ def test_nul_bytes_in_text() -> None:
             assert (a.ids, a.offsets) == (b.ids, b.offsets), (name, s)
             flat, _ = ours.encode_batch_ids([s])
             assert flat.tolist() == b.ids, (name, s)
+
+
+def test_huge_vocabulary_ids() -> None:
+    """Ids up to 2**32-1 in a vocabulary (found by fuzzing: a dense id table
+    ran out of memory): the same ids and decoding as `tokenizers`."""
+    import tokenizers as hf
+
+    src = json.dumps(
+        {
+            "model": {
+                "type": "WordPiece",
+                "unk_token": "[UNK]",
+                "continuing_subword_prefix": "##",
+                "max_input_chars_per_word": 100,
+                "vocab": {"[UNK]": 0, "a": 891_000_000, "##b": 4_294_967_295, "b": 5},
+            },
+            "pre_tokenizer": {"type": "Whitespace"},
+        }
+    )
+    ours, ref = fasttok.Tokenizer.from_str(src), hf.Tokenizer.from_str(src)
+    for s in ["ab a b", "ba", "a"]:
+        assert ours.encode(s).ids == ref.encode(s).ids
+        assert ours.decode(ref.encode(s).ids) == ref.decode(ref.encode(s).ids)
+    assert ours.get_vocab() == ref.get_vocab()

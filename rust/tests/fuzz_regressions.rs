@@ -97,3 +97,28 @@ fn unigram_seeds_on_short_byte_level_words() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(t.encode_ids(text, false).is_ok());
 }
+
+/// A vocabulary id of 891 million made a dense id -> token table of 14 GB
+/// (out of memory); far-spread ids now go to a sorted map. Fuzz target
+/// `tokenizer_json` (from the BERT file).
+#[test]
+fn huge_vocabulary_ids() {
+    for model in [
+        r###"{"type":"WordPiece","unk_token":"[UNK]","vocab":{"[UNK]":0,"a":891000000,"##b":4294967295}}"###,
+        r#"{"type":"WordLevel","unk_token":"[UNK]","vocab":{"[UNK]":0,"a":891000000}}"#,
+        r#"{"type":"BPE","vocab":{"a":0,"b":3000000000,"ab":7},"merges":["a b"]}"#,
+    ] {
+        let t = tokenizer(&format!(r#"{{"model":{model}}}"#));
+        let e = t
+            .encode(&"ab a".into(), false, OffsetType::Byte)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!e.ids.is_empty());
+        assert!(t.decode(&e.ids, false).is_ok());
+        let saved = t.to_json_string(false).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            tokenizer(&saved).to_json_string(false).ok(),
+            Some(saved),
+            "{model}"
+        );
+    }
+}

@@ -134,28 +134,49 @@ impl<'de> Deserialize<'de> for Model {
     }
 }
 
-/// id -> token, dense.
-#[derive(Debug, Clone, Default)]
-pub struct VocabR(Vec<Option<Box<str>>>);
+/// id -> token: a dense table, or a sorted map when the ids are spread far
+/// beyond the number of tokens (a file with id 4,000,000,000 must not make a
+/// table of that size).
+#[derive(Debug, Clone)]
+pub enum VocabR {
+    Dense(Vec<Option<Box<str>>>),
+    Sparse(std::collections::BTreeMap<u32, Box<str>>),
+}
+
+impl Default for VocabR {
+    fn default() -> Self {
+        VocabR::Dense(Vec::new())
+    }
+}
 
 impl VocabR {
     pub fn new(vocab: &Vocab) -> Self {
         let n = vocab.values().map(|&i| i as usize + 1).max().unwrap_or(0);
+        if n > 2 * vocab.len() + 65_536 {
+            return VocabR::Sparse(vocab.iter().map(|(t, &i)| (i, t.as_str().into())).collect());
+        }
         let mut v = vec![None; n];
         for (t, &i) in vocab {
             v[i as usize] = Some(t.as_str().into());
         }
-        VocabR(v)
+        VocabR::Dense(v)
     }
     pub fn get(&self, id: u32) -> Option<&str> {
-        self.0.get(id as usize).and_then(|o| o.as_deref())
+        match self {
+            VocabR::Dense(v) => v.get(id as usize).and_then(|o| o.as_deref()),
+            VocabR::Sparse(m) => m.get(&id).map(|t| &**t),
+        }
     }
     /// Tokens in id order, for writing tokenizer.json.
-    pub fn ordered(&self) -> impl Iterator<Item = (u32, &str)> {
-        self.0
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| t.as_deref().map(|t| (i as u32, t)))
+    pub fn ordered(&self) -> Box<dyn Iterator<Item = (u32, &str)> + '_> {
+        match self {
+            VocabR::Dense(v) => Box::new(
+                v.iter()
+                    .enumerate()
+                    .filter_map(|(i, t)| t.as_deref().map(|t| (i as u32, t))),
+            ),
+            VocabR::Sparse(m) => Box::new(m.iter().map(|(&i, t)| (i, &**t))),
+        }
     }
 }
 
