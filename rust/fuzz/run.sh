@@ -25,12 +25,16 @@ printf '\x01\x02\x00\x00\x00Hello, world! the thing\n' > corpus/encode/hello
 printf '\x00\x10\x00\x01low lower lowest newer wider\nthe the the\n' > corpus/train/words
 head -c 4000 "$root/data/sample/kjv-genesis.txt" > corpus/train/genesis
 
+status=0
 for target in tokenizer_json encode train; do
     echo "== $target: ${budget}s on $jobs jobs"
     cargo +nightly fuzz run "$target" -- -max_total_time="$budget" -jobs="$jobs" -workers="$jobs" \
-        -max_len=65536 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1
+        -max_len=65536 -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 || status=1
+    grep -h -E "^Done [0-9]+ runs|stat::number_of_executed_units|cov: [0-9]+ ft" fuzz-*.log 2>/dev/null | tail -4 || true
 done
 
 echo "== differential: fasttok vs tokenizers and tiktoken, ${budget}s"
 cd "$root"
-FASTTOK_FUZZ_SECONDS="$budget" python -m pytest tests/fuzz_differential.py -q -p no:cacheprovider
+FASTTOK_FUZZ_SECONDS="$budget" python -m pytest tests/fuzz_differential.py -q -p no:cacheprovider || status=1
+echo "== done: $( [ $status = 0 ] && echo 'nothing found' || echo 'FOUND SOMETHING: see rust/fuzz/artifacts and the output above')"
+exit $status

@@ -122,3 +122,31 @@ fn huge_vocabulary_ids() {
         );
     }
 }
+
+/// A corpus of NUL chars only leaves the Unigram trainer no scored piece;
+/// the put-back chars were scored +inf, written as `null`, and the saved
+/// tokenizer did not load (also so in `tokenizers`). Fuzz target `train`.
+#[test]
+fn unigram_on_nul_chars_only() {
+    use fasttok::trainers::{Progress, Trainer, WordCounter};
+    let mut t = tokenizer(
+        r#"{"pre_tokenizer":{"type":"Whitespace"},"model":{"type":"Unigram","vocab":[]}}"#,
+    );
+    let trainer = Trainer::from_json(
+        r#"{"type":"UnigramTrainer","vocab_size":20,"show_progress":false,"unk_token":"<unk>"}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut counter = WordCounter::default();
+    counter
+        .add(&t, &["\u{0}\u{0}\u{0} \u{0}\n"], &Progress::hidden())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let counts = counter.finish();
+    t.train_from_counts(&trainer, &counts, &Progress::hidden())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let saved = t.to_json_string(false).unwrap_or_else(|e| panic!("{e}"));
+    let again = tokenizer(&saved);
+    assert_eq!(
+        again.encode_ids("\u{0}\u{0}", false).ok(),
+        t.encode_ids("\u{0}\u{0}", false).ok()
+    );
+}

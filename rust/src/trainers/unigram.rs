@@ -584,7 +584,10 @@ impl UnigramTrainer {
     fn finish(&self, pieces: &[Piece], required: &BTreeSet<char>) -> Result<Unigram> {
         let (mut leading, unk_id) = self.leading();
         let room = self.vocab_size.saturating_sub(leading.len());
+        // With no scored piece left (a corpus of NULs only), `tokenizers`
+        // scores the put-back chars +inf, which JSON cannot hold; 0 here.
         let min = pieces.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let min = if min.is_finite() { min } else { 0.0 };
         let known: FxHashMap<&str, f64> = pieces.iter().map(|p| (p.0.as_str(), p.1)).collect();
         let mut out: Vec<Piece> = Vec::with_capacity(room.min(required.len() + pieces.len()));
         let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
