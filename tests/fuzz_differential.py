@@ -44,13 +44,14 @@ LONG_TEXT = st.lists(
 ).map("".join)
 
 
-def for_budget(share: float, body: Callable[[], None]) -> int:
+def for_budget(name: str, share: float, body: Callable[[], None]) -> int:
     """Runs hypothesis rounds of `body` until its share of the budget is used."""
     end = time.monotonic() + BUDGET * share
     rounds = 0
     while time.monotonic() < end:
         body()
         rounds += 1
+    print(f"{name}: {rounds} rounds of up to {ROUND.max_examples} examples")
     return rounds
 
 
@@ -75,7 +76,7 @@ def test_tokenizers_differential(name: str) -> None:
     def body(text: str, pair: str, specials: bool) -> None:
         _compare(name, text, pair, specials)
 
-    assert for_budget(0.5 / max(1, len(SOURCES)), body) >= 1
+    assert for_budget(name, 0.5 / max(1, len(SOURCES)), body) >= 1
 
 
 ENCODINGS = ["gpt2", "r50k_base", "p50k_base", "cl100k_base", "o200k_base"]
@@ -96,7 +97,7 @@ def test_tiktoken_differential(enc_name: str, tiktoken_ref: Dict[str, Any]) -> N
         assert ours.encode(text, allowed_special="all") == ids, text
         assert ours.decode_bytes(ids) == ref.decode_bytes(ids)
 
-    assert for_budget(0.5 / len(ENCODINGS), body) >= 1
+    assert for_budget(enc_name, 0.5 / len(ENCODINGS), body) >= 1
 
 
 def test_fasttok_is_importable() -> None:

@@ -35,6 +35,6 @@ done
 
 echo "== differential: fasttok vs tokenizers and tiktoken, ${budget}s"
 cd "$root"
-FASTTOK_FUZZ_SECONDS="$budget" python -m pytest tests/fuzz_differential.py -q -p no:cacheprovider || status=1
+FASTTOK_FUZZ_SECONDS="$budget" python -m pytest tests/fuzz_differential.py -q -s -p no:cacheprovider || status=1
 echo "== done: $( [ $status = 0 ] && echo 'nothing found' || echo 'FOUND SOMETHING: see rust/fuzz/artifacts and the output above')"
 exit $status
