@@ -441,9 +441,12 @@ impl Tokenizer {
         type_id: u32,
         offsets: OffsetType,
     ) -> Option<Result<Encoding>> {
+        if s.len() < HUGE_TEXT {
+            return None;
+        }
         let pool = crate::util::pool();
         let threads = pool.current_num_threads();
-        if s.len() < HUGE_TEXT || threads < 2 {
+        if threads < 2 {
             return None;
         }
         let sp = self.line_safe()?;
@@ -619,9 +622,13 @@ impl Tokenizer {
         };
         // One long text: cut at line starts where the pre-tokenizer allows,
         // the parts encoded on all cores (same ids as in one piece).
+        // (The pool is looked up only for such texts: it takes a lock.)
+        if text.len() < HUGE_TEXT {
+            return Some(self.plain_ids(Some(&sp), text, true));
+        }
         let pool = crate::util::pool();
         let threads = pool.current_num_threads();
-        let cuts = if text.len() >= HUGE_TEXT && threads > 1 {
+        let cuts = if threads > 1 {
             sp.line_starts(text, (text.len() / (threads * 4)).max(HUGE_TEXT / 4))
         } else {
             Vec::new()
