@@ -675,6 +675,7 @@ impl Tokenizer {
             };
             let r = match &*self.model {
                 Model::BPE(b) => b.extend_ids(w, &mut ids),
+                Model::WordPiece(wp) => wp.extend_ids(w, &mut ids),
                 m => m
                     .tokenize(w)
                     .map(|t| ids.extend(t.into_iter().map(|t| t.id))),

@@ -5,7 +5,28 @@
 use super::{opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
 use crate::normalized::Token;
+use crate::util::FxHashMap;
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Words repeat: a per-thread cache of word -> ids skips the greedy search
+/// for most of them. Keyed by the owning model's `uid`, cleared when another
+/// model uses the thread or when it holds `CACHE_CAPACITY` words.
+struct WordCache {
+    owner: u64,
+    map: FxHashMap<Box<str>, Box<[u32]>>,
+}
+
+const CACHE_CAPACITY: usize = 1 << 16;
+const CACHE_MAX_LEN: usize = 48;
+
+thread_local! {
+    static CACHE: RefCell<WordCache> = RefCell::new(WordCache {
+        owner: u64::MAX,
+        map: FxHashMap::default(),
+    });
+}
 
 #[derive(Debug, Clone)]
 pub struct WordPiece {
@@ -16,6 +37,9 @@ pub struct WordPiece {
     pub max_input_chars_per_word: usize,
     /// The longest vocabulary entry, in bytes: no match can be longer.
     max_token_len: usize,
+    /// Identifies this model in the per-thread word cache (the fields are
+    /// never changed after `new`).
+    uid: u64,
 }
 
 impl WordPiece {
@@ -27,6 +51,7 @@ impl WordPiece {
     ) -> Self {
         let vocab_r = VocabR::new(&vocab);
         let max_token_len = vocab.keys().map(|k| k.len()).max().unwrap_or(0);
+        static NEXT_UID: AtomicU64 = AtomicU64::new(0);
         WordPiece {
             vocab,
             vocab_r,
@@ -34,6 +59,7 @@ impl WordPiece {
             continuing_subword_prefix,
             max_input_chars_per_word,
             max_token_len,
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -147,14 +173,40 @@ impl WordPiece {
         }
     }
 
-    /// Appends the ids of `word` to `out` (no token strings are made).
+    /// Appends the ids of `word` to `out` (no token strings are made);
+    /// short words go through the per-thread cache.
     pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
-        let mark = out.len();
-        if !self.too_long(word) && self.walk(word, |id, _, _| out.push(id)) {
-            return Ok(());
+        let cacheable = word.len() <= CACHE_MAX_LEN;
+        if cacheable {
+            let hit = CACHE.with(|c| {
+                let c = c.borrow();
+                match c.map.get(word) {
+                    Some(ids) if c.owner == self.uid => {
+                        out.extend_from_slice(ids);
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if hit {
+                return Ok(());
+            }
         }
-        out.truncate(mark);
-        out.extend(self.unk(word.len())?.into_iter().map(|t| t.id));
+        let mark = out.len();
+        if self.too_long(word) || !self.walk(word, |id, _, _| out.push(id)) {
+            out.truncate(mark);
+            out.extend(self.unk(word.len())?.into_iter().map(|t| t.id));
+        }
+        if cacheable {
+            CACHE.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.owner != self.uid || c.map.len() >= CACHE_CAPACITY {
+                    c.map.clear();
+                    c.owner = self.uid;
+                }
+                c.map.insert(word.into(), out[mark..].into());
+            });
+        }
         Ok(())
     }
 }

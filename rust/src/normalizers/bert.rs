@@ -56,6 +56,54 @@ pub fn is_chinese_char(c: char) -> bool {
 }
 
 impl BertNormalizer {
+    /// The normalized text alone (no alignments): the same steps on a plain
+    /// string, with a byte loop for ASCII text.
+    pub fn normalize_str(&self, s: &str) -> String {
+        let strip = self.strip_accents.unwrap_or(self.lowercase);
+        if s.is_ascii() {
+            let mut out = String::with_capacity(s.len());
+            for &b in s.as_bytes() {
+                let b = match b {
+                    b'\t' | b'\n' | b'\r' if self.clean_text => b' ',
+                    0..=0x1f | 0x7f if self.clean_text => continue,
+                    b if self.lowercase => b.to_ascii_lowercase(),
+                    b => b,
+                };
+                out.push(char::from(b));
+            }
+            return out;
+        }
+        let mut out = String::with_capacity(s.len() + 16);
+        for c in s.chars() {
+            if self.clean_text && (c == '\0' || c == '\u{fffd}' || is_bert_control(c)) {
+                continue;
+            }
+            let c = if self.clean_text && is_bert_whitespace(c) {
+                ' '
+            } else {
+                c
+            };
+            if self.handle_chinese_chars && is_chinese_char(c) {
+                out.push(' ');
+                out.push(c);
+                out.push(' ');
+            } else {
+                out.push(c);
+            }
+        }
+        if strip {
+            out = out
+                .nfd()
+                .map(|(c, _)| c)
+                .filter(|c| !c.is_mark_nonspacing())
+                .collect();
+        }
+        if self.lowercase {
+            out = out.chars().flat_map(char::to_lowercase).collect();
+        }
+        out
+    }
+
     pub fn normalize(&self, n: &mut NormalizedString) {
         if self.clean_text {
             let dirty = |c: char| c == '\0' || c == '\u{fffd}' || is_bert_control(c);
@@ -86,6 +134,41 @@ impl BertNormalizer {
         }
         if self.lowercase {
             n.lowercase();
+        }
+    }
+}
+
+#[cfg(test)]
+mod string_path_tests {
+    use super::*;
+
+    #[test]
+    fn string_path_equals_the_aligned_path() {
+        let alphabet: Vec<char> =
+            "aZ \t\n\r\u{b}\u{c}\u{0}\u{7f}\u{1}é\u{301}ÅİΣ中日\u{fffd}\u{200b}\u{a0}ﬁ.,"
+                .chars()
+                .collect();
+        let mut x: u64 = 0x51a3_9e2b_77c1_0f0d;
+        for flags in 0..16u32 {
+            let b = BertNormalizer {
+                clean_text: flags & 1 != 0,
+                handle_chinese_chars: flags & 2 != 0,
+                strip_accents: [None, Some(true), Some(false)][(flags as usize >> 2) % 3],
+                lowercase: flags & 8 != 0,
+            };
+            for _ in 0..800 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let ascii = x.is_multiple_of(3);
+                let s: String = (0..(x % 24))
+                    .map(|k| alphabet[((x >> (k * 5 % 59)) as usize + k as usize) % alphabet.len()])
+                    .filter(|c| !ascii || c.is_ascii())
+                    .collect();
+                let mut n = NormalizedString::from(s.as_str());
+                b.normalize(&mut n);
+                assert_eq!(b.normalize_str(&s), n.get(), "{b:?} on {s:?}");
+            }
         }
     }
 }

@@ -186,6 +186,9 @@ impl Normalizer {
     /// Normalizes a plain string, as `normalize_str` does in Python.
     pub fn normalize_str(&self, s: &str) -> Result<String> {
         crate::normalized::check_len(s)?;
+        if let Normalizer::BertNormalizer(b) = self {
+            return Ok(b.normalize_str(s));
+        }
         let mut n = NormalizedString::from(s);
         self.normalize(&mut n)?;
         Ok(n.get().to_owned())

@@ -74,7 +74,13 @@ pub struct CharDelimiterSplit {
 
 /// BERT's notion of punctuation: ASCII punctuation plus Unicode P* classes.
 pub fn is_bert_punc(c: char) -> bool {
-    c.is_ascii_punctuation() || c.is_punctuation()
+    // Every ASCII char of a P* category is ASCII punctuation: the Unicode
+    // tables are only needed beyond ASCII.
+    if c.is_ascii() {
+        c.is_ascii_punctuation()
+    } else {
+        c.is_punctuation()
+    }
 }
 
 /// `\w` exactly as the `regex` crate (which `tokenizers`' `Whitespace` uses)
