@@ -57,24 +57,43 @@ pub fn is_chinese_char(c: char) -> bool {
 
 impl BertNormalizer {
     /// The normalized text alone (no alignments): the same steps on a plain
-    /// string, with a byte loop for ASCII text.
+    /// string. Every step works char by char, and NFD's reordering of marks
+    /// never crosses an ASCII char, so ASCII runs take a byte loop and only
+    /// the runs between them the Unicode path.
     pub fn normalize_str(&self, s: &str) -> String {
-        let strip = self.strip_accents.unwrap_or(self.lowercase);
-        if s.is_ascii() {
-            let mut out = String::with_capacity(s.len());
-            for &b in s.as_bytes() {
-                let b = match b {
-                    b'\t' | b'\n' | b'\r' if self.clean_text => b' ',
-                    0..=0x1f | 0x7f if self.clean_text => continue,
-                    b if self.lowercase => b.to_ascii_lowercase(),
-                    b => b,
-                };
-                out.push(char::from(b));
-            }
-            return out;
-        }
         let mut out = String::with_capacity(s.len() + 16);
-        for c in s.chars() {
+        let b = s.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let start = i;
+            let ascii = b[i].is_ascii();
+            while i < b.len() && b[i].is_ascii() == ascii {
+                i += 1;
+            }
+            if ascii {
+                self.ascii_into(&b[start..i], &mut out);
+            } else {
+                self.unicode_into(&s[start..i], &mut out);
+            }
+        }
+        out
+    }
+
+    fn ascii_into(&self, run: &[u8], out: &mut String) {
+        for &b in run {
+            let b = match b {
+                b'\t' | b'\n' | b'\r' if self.clean_text => b' ',
+                0..=0x1f | 0x7f if self.clean_text => continue,
+                b if self.lowercase => b.to_ascii_lowercase(),
+                b => b,
+            };
+            out.push(char::from(b));
+        }
+    }
+
+    fn unicode_into(&self, run: &str, out: &mut String) {
+        let mut t = String::with_capacity(run.len() + 8);
+        for c in run.chars() {
             if self.clean_text && (c == '\0' || c == '\u{fffd}' || is_bert_control(c)) {
                 continue;
             }
@@ -84,24 +103,24 @@ impl BertNormalizer {
                 c
             };
             if self.handle_chinese_chars && is_chinese_char(c) {
-                out.push(' ');
-                out.push(c);
-                out.push(' ');
+                t.push(' ');
+                t.push(c);
+                t.push(' ');
             } else {
-                out.push(c);
+                t.push(c);
             }
         }
-        if strip {
-            out = out
-                .nfd()
-                .map(|(c, _)| c)
-                .filter(|c| !c.is_mark_nonspacing())
-                .collect();
-        }
+        let stripped: Box<dyn Iterator<Item = char>> =
+            if self.strip_accents.unwrap_or(self.lowercase) {
+                Box::new(t.nfd().map(|(c, _)| c).filter(|c| !c.is_mark_nonspacing()))
+            } else {
+                Box::new(t.chars())
+            };
         if self.lowercase {
-            out = out.chars().flat_map(char::to_lowercase).collect();
+            out.extend(stripped.flat_map(char::to_lowercase));
+        } else {
+            out.extend(stripped);
         }
-        out
     }
 
     pub fn normalize(&self, n: &mut NormalizedString) {
