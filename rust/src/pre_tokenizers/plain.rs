@@ -15,6 +15,9 @@ type Pat<'a> = &'a (dyn Pattern + Sync);
 
 enum Step<'a> {
     Cut(Pat<'a>, SplitDelimiterBehavior),
+    /// A cut on one class of chars (whitespace, punctuation, digits):
+    /// `Removed` and `Isolated` run as one loop with no match list.
+    Chars(&'a CharPredicate<fn(char) -> bool>, SplitDelimiterBehavior),
     Literal(Literal<'a>, SplitDelimiterBehavior),
     /// A `Split` on a pattern with a hand-written matcher (GPT-2's,
     /// cl100k's / Llama-3's, o200k's) that keeps every match.
@@ -78,19 +81,19 @@ impl<'a> PlainSplitter<'a> {
         }
         match p {
             PreTokenizer::Whitespace => self.steps.push(Step::Cut(&WordRuns, Removed)),
-            PreTokenizer::WhitespaceSplit => self.steps.push(Step::Cut(&WHITESPACE, Removed)),
+            PreTokenizer::WhitespaceSplit => self.steps.push(Step::Chars(&WHITESPACE, Removed)),
             PreTokenizer::BertPreTokenizer => {
-                self.steps.push(Step::Cut(&BERT_SPACE, Removed));
-                self.steps.push(Step::Cut(&BERT_PUNC, Isolated));
+                self.steps.push(Step::Chars(&BERT_SPACE, Removed));
+                self.steps.push(Step::Chars(&BERT_PUNC, Isolated));
             }
-            PreTokenizer::Punctuation(x) => self.steps.push(Step::Cut(&BERT_PUNC, x.behavior)),
+            PreTokenizer::Punctuation(x) => self.steps.push(Step::Chars(&BERT_PUNC, x.behavior)),
             PreTokenizer::Digits(d) => {
                 let b = if d.individual_digits {
                     Isolated
                 } else {
                     Contiguous
                 };
-                self.steps.push(Step::Cut(&NUMERIC, b));
+                self.steps.push(Step::Chars(&NUMERIC, b));
             }
             PreTokenizer::CharDelimiterSplit(c) => {
                 self.steps.push(Step::Cut(&c.delimiter, Removed))
@@ -244,6 +247,40 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
             });
             err.map_or(Ok(()), Err)
         }
+        Step::Chars(pred, SplitDelimiterBehavior::Removed) => {
+            let mut start = None;
+            for (i, c) in s.char_indices() {
+                if (pred.0)(c) {
+                    if let Some(a) = start.take() {
+                        run(rest, &s[a..i], true, f)?;
+                    }
+                } else if start.is_none() {
+                    start = Some(i);
+                }
+            }
+            if let Some(a) = start {
+                run(rest, &s[a..], true, f)?;
+            }
+            Ok(())
+        }
+        Step::Chars(pred, SplitDelimiterBehavior::Isolated) => {
+            let mut start = 0;
+            for (i, c) in s.char_indices() {
+                if (pred.0)(c) {
+                    if start < i {
+                        run(rest, &s[start..i], true, f)?;
+                    }
+                    let end = i + c.len_utf8();
+                    run(rest, &s[i..end], true, f)?;
+                    start = end;
+                }
+            }
+            if start < s.len() {
+                run(rest, &s[start..], true, f)?;
+            }
+            Ok(())
+        }
+        Step::Chars(pred, behavior) => cut(*pred, *behavior, f),
         Step::Cut(pattern, behavior) => cut(*pattern, *behavior, f),
         Step::Literal(lit, behavior) => cut(lit, *behavior, f),
         Step::Inverted(re, behavior) => cut(&crate::pattern::Invert(*re), *behavior, f),
