@@ -151,6 +151,32 @@ impl Replace {
 }
 
 impl Normalizer {
+    /// The normalized text by plain string operations, for the normalizers
+    /// that have them (BERT's, Prepend, Replace of a literal, Lowercase on
+    /// ASCII, and sequences of these); `None` for the others.
+    fn normalize_plain(&self, s: &str) -> Option<String> {
+        match self {
+            Normalizer::BertNormalizer(b) => Some(b.normalize_str(s)),
+            Normalizer::Prepend(p) if s.is_empty() => Some(String::new()),
+            Normalizer::Prepend(p) => Some(format!("{}{s}", p.prepend)),
+            Normalizer::Replace(r) => match &r.pattern {
+                StringOrRegex::String(p) if !p.is_empty() => {
+                    Some(s.replace(p.as_str(), &r.content))
+                }
+                _ => None,
+            },
+            Normalizer::Lowercase if s.is_ascii() => Some(s.to_ascii_lowercase()),
+            Normalizer::Sequence(seq) => {
+                let mut cur = s.to_owned();
+                for n in &seq.normalizers {
+                    cur = n.normalize_plain(&cur)?;
+                }
+                Some(cur)
+            }
+            _ => None,
+        }
+    }
+
     pub fn normalize(&self, n: &mut NormalizedString) -> Result<()> {
         match self {
             Normalizer::BertNormalizer(b) => b.normalize(n),
@@ -186,11 +212,46 @@ impl Normalizer {
     /// Normalizes a plain string, as `normalize_str` does in Python.
     pub fn normalize_str(&self, s: &str) -> Result<String> {
         crate::normalized::check_len(s)?;
-        if let Normalizer::BertNormalizer(b) = self {
-            return Ok(b.normalize_str(s));
+        if let Some(out) = self.normalize_plain(s) {
+            return Ok(out);
         }
         let mut n = NormalizedString::from(s);
         self.normalize(&mut n)?;
         Ok(n.get().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+
+    #[test]
+    fn plain_path_equals_the_aligned_path() {
+        let specs = [
+            r#"{"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"},{"type":"Replace","pattern":{"String":" "},"content":"▁"}]}"#,
+            r#"{"type":"Replace","pattern":{"String":"ab"},"content":""}"#,
+            r#"{"type":"Replace","pattern":{"String":"a"},"content":"aa"}"#,
+            r#"{"type":"Sequence","normalizers":[{"type":"Lowercase"},{"type":"Prepend","prepend":"x"}]}"#,
+            r#"{"type":"Sequence","normalizers":[{"type":"BertNormalizer"},{"type":"Replace","pattern":{"String":"  "},"content":" "}]}"#,
+        ];
+        let alphabet: Vec<char> = "aAb \t\nÉé▁\u{301}中".chars().collect();
+        let mut x: u64 = 0x7f4a_7c15_9e37_79b9;
+        for spec in specs {
+            let n: Normalizer =
+                serde_json::from_str(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
+            for _ in 0..2000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let s: String = (0..(x % 16))
+                    .map(|k| alphabet[((x >> (k * 3 % 61)) as usize + k as usize) % alphabet.len()])
+                    .collect();
+                let mut aligned = NormalizedString::from(s.as_str());
+                n.normalize(&mut aligned).unwrap_or_else(|e| panic!("{e}"));
+                if let Some(plain) = n.normalize_plain(&s) {
+                    assert_eq!(plain, aligned.get(), "{spec} on {s:?}");
+                }
+            }
+        }
     }
 }
