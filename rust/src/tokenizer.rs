@@ -21,9 +21,33 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::Arc;
 
-/// From this many bytes on, one text on the bulk-ids path is cut into parts
-/// encoded in parallel (where the pre-tokenizer allows it).
+/// From this many bytes on, one text is cut into parts encoded in parallel
+/// (where the pipeline allows it).
 const HUGE_TEXT: usize = 1 << 20;
+
+/// The pool and the bounds (`0`, the cuts, `text.len()`) of the parts one
+/// long text is encoded in, on all cores; `None` when it stays whole (one
+/// thread, or no safe cut). Call only for texts of `HUGE_TEXT` bytes or
+/// more: looking the pool up takes a lock.
+fn part_bounds(
+    sp: &crate::pre_tokenizers::plain::PlainSplitter,
+    text: &str,
+) -> Option<(Arc<rayon::ThreadPool>, Vec<usize>)> {
+    let pool = crate::util::pool();
+    let threads = pool.current_num_threads();
+    if threads < 2 {
+        return None;
+    }
+    let cuts = sp.line_starts(text, (text.len() / (threads * 4)).max(HUGE_TEXT / 4));
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut bounds = Vec::with_capacity(cuts.len() + 2);
+    bounds.push(0);
+    bounds.extend(cuts);
+    bounds.push(text.len());
+    Some((pool, bounds))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TruncationStrategy {
@@ -444,20 +468,7 @@ impl Tokenizer {
         if s.len() < HUGE_TEXT {
             return None;
         }
-        let pool = crate::util::pool();
-        let threads = pool.current_num_threads();
-        if threads < 2 {
-            return None;
-        }
-        let sp = self.line_safe()?;
-        let cuts = sp.line_starts(s, (s.len() / (threads * 4)).max(HUGE_TEXT / 4));
-        if cuts.is_empty() {
-            return None;
-        }
-        let mut bounds = Vec::with_capacity(cuts.len() + 2);
-        bounds.push(0);
-        bounds.extend(cuts);
-        bounds.push(s.len());
+        let (pool, bounds) = part_bounds(&self.line_safe()?, s)?;
         let parts: Result<Vec<(Encoding, usize, usize)>> = pool.install(|| {
             bounds
                 .par_windows(2)
@@ -622,24 +633,14 @@ impl Tokenizer {
         };
         // One long text: cut at line starts where the pre-tokenizer allows,
         // the parts encoded on all cores (same ids as in one piece).
-        // (The pool is looked up only for such texts: it takes a lock.)
-        if text.len() < HUGE_TEXT {
-            return Some(self.plain_ids(Some(&sp), text, true));
-        }
-        let pool = crate::util::pool();
-        let threads = pool.current_num_threads();
-        let cuts = if threads > 1 {
-            sp.line_starts(text, (text.len() / (threads * 4)).max(HUGE_TEXT / 4))
+        let cut = if text.len() < HUGE_TEXT {
+            None
         } else {
-            Vec::new()
+            part_bounds(&sp, text)
         };
-        if cuts.is_empty() {
+        let Some((pool, bounds)) = cut else {
             return Some(self.plain_ids(Some(&sp), text, true));
-        }
-        let mut bounds = Vec::with_capacity(cuts.len() + 2);
-        bounds.push(0);
-        bounds.extend(cuts);
-        bounds.push(text.len());
+        };
         let parts: Result<Vec<Vec<u32>>> = pool.install(|| {
             bounds
                 .par_windows(2)

@@ -145,3 +145,46 @@ impl std::hash::Hasher for FxHasher {
 
 pub type FxBuildHasher = std::hash::BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = std::collections::HashMap<K, V, FxBuildHasher>;
+
+/// A fresh id for a model whose words may be cached by [`WordCache`].
+pub fn next_model_uid() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Words seen recently on one thread and what a model made of them. Most
+/// words repeat (" the", " of"), so a hit skips the model's work. It holds
+/// one model's words at a time, keyed by that model's uid, and is cleared
+/// when another model uses the thread or when it holds `capacity` words,
+/// which bounds its memory.
+pub struct WordCache<V> {
+    owner: u64,
+    map: FxHashMap<Box<str>, V>,
+}
+
+impl<V> Default for WordCache<V> {
+    fn default() -> Self {
+        WordCache {
+            owner: u64::MAX,
+            map: FxHashMap::default(),
+        }
+    }
+}
+
+impl<V> WordCache<V> {
+    pub fn get(&self, owner: u64, word: &str) -> Option<&V> {
+        if self.owner == owner {
+            self.map.get(word)
+        } else {
+            None
+        }
+    }
+
+    pub fn insert(&mut self, owner: u64, word: &str, value: V, capacity: usize) {
+        if self.owner != owner || self.map.len() >= capacity {
+            self.map.clear();
+            self.owner = owner;
+        }
+        self.map.insert(word.into(), value);
+    }
+}

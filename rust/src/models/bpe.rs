@@ -11,12 +11,11 @@
 use super::{opt_bool, opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
 use crate::normalized::Token;
-use crate::util::FxHashMap;
+use crate::util::{FxHashMap, WordCache};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Default)]
 pub struct Bpe {
@@ -76,24 +75,16 @@ fn metaspace_cuts_are_exact(b: &Bpe) -> bool {
     })
 }
 
-/// Words seen recently on this thread, with their `(id, byte length)` pieces.
-/// Most words repeat (" the", " of"), so a hit skips BPE entirely. Keyed by
-/// the owning model's `uid`; cleared when another model uses the thread or
-/// when it holds `WORD_CACHE_CAPACITY` words, which bounds its memory.
-struct WordCache {
-    owner: u64,
-    map: FxHashMap<Box<str>, Box<[(u32, u32)]>>,
-}
-
 const WORD_CACHE_CAPACITY: usize = 1 << 16;
 /// Longer words are not cached (rare, and they would crowd the cache).
 const WORD_CACHE_MAX_LEN: usize = 64;
 
+/// A word's pieces: `(id, byte length)`.
+type Pieces = Box<[(u32, u32)]>;
+
 thread_local! {
-    static WORD_CACHE: RefCell<WordCache> = RefCell::new(WordCache {
-        owner: u64::MAX,
-        map: FxHashMap::default(),
-    });
+    /// Words seen recently on this thread, with their pieces.
+    static WORD_CACHE: RefCell<WordCache<Pieces>> = RefCell::default();
 }
 
 fn merge_key(a: u32, b: u32) -> u64 {
@@ -134,8 +125,7 @@ impl Bpe {
             .continuing_subword_prefix
             .as_ref()
             .map_or(0, |p| p.len());
-        static NEXT_UID: AtomicU64 = AtomicU64::new(0);
-        self.uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
+        self.uid = crate::util::next_model_uid();
         let mut merges =
             FxHashMap::with_capacity_and_hasher(self.merge_list.len(), Default::default());
         for (rank, (a, b)) in self.merge_list.iter().enumerate() {
@@ -408,25 +398,18 @@ impl Bpe {
         if !cacheable {
             return Ok(self.merge(self.initial_symbols(word)?));
         }
-        let hit = WORD_CACHE.with(|c| {
-            let c = c.borrow();
-            if c.owner == self.uid {
-                c.map.get(word).map(|v| v.to_vec())
-            } else {
-                None
-            }
-        });
+        let hit = WORD_CACHE.with(|c| c.borrow().get(self.uid, word).map(|v| v.to_vec()));
         if let Some(v) = hit {
             return Ok(v);
         }
         let pieces = self.merge(self.initial_symbols(word)?);
         WORD_CACHE.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.owner != self.uid || c.map.len() >= WORD_CACHE_CAPACITY {
-                c.map.clear();
-                c.owner = self.uid;
-            }
-            c.map.insert(word.into(), pieces.clone().into_boxed_slice());
+            c.borrow_mut().insert(
+                self.uid,
+                word,
+                pieces.clone().into_boxed_slice(),
+                WORD_CACHE_CAPACITY,
+            )
         });
         Ok(pieces)
     }
@@ -444,15 +427,12 @@ impl Bpe {
             }
         }
         if word.len() <= WORD_CACHE_MAX_LEN && self.dropout.is_none_or(|d| d <= 0.0) {
-            let hit = WORD_CACHE.with(|c| {
-                let c = c.borrow();
-                match c.map.get(word) {
-                    Some(v) if c.owner == self.uid => {
-                        out.extend(v.iter().map(|p| p.0));
-                        true
-                    }
-                    _ => false,
+            let hit = WORD_CACHE.with(|c| match c.borrow().get(self.uid, word) {
+                Some(v) => {
+                    out.extend(v.iter().map(|p| p.0));
+                    true
                 }
+                None => false,
             });
             if hit {
                 return Ok(());

@@ -5,27 +5,18 @@
 use super::{opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
 use crate::normalized::Token;
-use crate::util::FxHashMap;
+use crate::util::WordCache;
 use serde_json::{json, Value};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Words repeat: a per-thread cache of word -> ids skips the greedy search
-/// for most of them. Keyed by the owning model's `uid`, cleared when another
-/// model uses the thread or when it holds `CACHE_CAPACITY` words.
-struct WordCache {
-    owner: u64,
-    map: FxHashMap<Box<str>, Box<[u32]>>,
-}
 
 const CACHE_CAPACITY: usize = 1 << 16;
+/// Longer words are not cached (rare, and they would crowd the cache).
 const CACHE_MAX_LEN: usize = 48;
 
 thread_local! {
-    static CACHE: RefCell<WordCache> = RefCell::new(WordCache {
-        owner: u64::MAX,
-        map: FxHashMap::default(),
-    });
+    /// Words seen recently on this thread, with their ids: a hit skips the
+    /// greedy search.
+    static CACHE: RefCell<WordCache<Box<[u32]>>> = RefCell::default();
 }
 
 #[derive(Debug, Clone)]
@@ -51,7 +42,6 @@ impl WordPiece {
     ) -> Self {
         let vocab_r = VocabR::new(&vocab);
         let max_token_len = vocab.keys().map(|k| k.len()).max().unwrap_or(0);
-        static NEXT_UID: AtomicU64 = AtomicU64::new(0);
         WordPiece {
             vocab,
             vocab_r,
@@ -59,7 +49,7 @@ impl WordPiece {
             continuing_subword_prefix,
             max_input_chars_per_word,
             max_token_len,
-            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            uid: crate::util::next_model_uid(),
         }
     }
 
@@ -178,15 +168,12 @@ impl WordPiece {
     pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
         let cacheable = word.len() <= CACHE_MAX_LEN;
         if cacheable {
-            let hit = CACHE.with(|c| {
-                let c = c.borrow();
-                match c.map.get(word) {
-                    Some(ids) if c.owner == self.uid => {
-                        out.extend_from_slice(ids);
-                        true
-                    }
-                    _ => false,
+            let hit = CACHE.with(|c| match c.borrow().get(self.uid, word) {
+                Some(ids) => {
+                    out.extend_from_slice(ids);
+                    true
                 }
+                None => false,
             });
             if hit {
                 return Ok(());
@@ -199,12 +186,8 @@ impl WordPiece {
         }
         if cacheable {
             CACHE.with(|c| {
-                let mut c = c.borrow_mut();
-                if c.owner != self.uid || c.map.len() >= CACHE_CAPACITY {
-                    c.map.clear();
-                    c.owner = self.uid;
-                }
-                c.map.insert(word.into(), out[mark..].into());
+                c.borrow_mut()
+                    .insert(self.uid, word, out[mark..].into(), CACHE_CAPACITY)
             });
         }
         Ok(())

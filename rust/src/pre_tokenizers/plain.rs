@@ -201,8 +201,9 @@ impl<'a> PlainSplitter<'a> {
         cuts
     }
 
-    /// Like [`PlainSplitter::split`] on a part of a longer text that is not
-    /// its start (no prefix space).
+    /// [`PlainSplitter::split`] on one part of a text cut by
+    /// [`PlainSplitter::line_starts`]: only the first part (`at_start`) gets
+    /// ByteLevel's prefix space.
     pub fn split_part(&self, s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> Result<()> {
         run(&self.steps, s, at_start, f)
     }
@@ -214,7 +215,7 @@ impl<'a> PlainSplitter<'a> {
 
     /// Calls `f` with every (non-empty) word of `s`.
     pub fn split(&self, s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
-        run(&self.steps, s, true, f)
+        self.split_part(s, true, f)
     }
 }
 

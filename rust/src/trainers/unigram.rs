@@ -184,9 +184,7 @@ impl Lattice {
             score: 0.0,
         });
         let bytes = s.as_bytes();
-        let mut pos = 0;
-        for (p, c) in s.char_indices() {
-            debug_assert_eq!(p, pos);
+        for (pos, c) in s.char_indices() {
             let ch = c.len_utf8();
             let mut has_single = false;
             let nodes = &mut self.nodes;
@@ -211,7 +209,6 @@ impl Lattice {
                     score: m.unk_score,
                 });
             }
-            pos += ch;
         }
         self.nodes.push(Node {
             id: EOS,
@@ -335,6 +332,11 @@ impl Lattice {
 }
 
 impl UnigramTrainer {
+    /// Pruning stops once at most this many pieces are left (1.1 x vocab_size).
+    fn desired(&self) -> usize {
+        self.vocab_size.saturating_mul(11) / 10
+    }
+
     fn check(&self) -> Result<()> {
         if !(self.shrinking_factor > 0.0 && self.shrinking_factor < 1.0) {
             return Err(Error::config(format!(
@@ -352,19 +354,18 @@ impl UnigramTrainer {
 
     /// Chars and frequent substrings, as log probabilities (step 1).
     fn seeds(&self, words: &[(&str, u64)]) -> Result<Vec<Piece>> {
-        let mut flat = String::with_capacity(words.iter().map(|w| w.0.len() + 1).sum());
+        // The words as code points, each followed by NUL.
+        let mut t: Vec<u32> = Vec::with_capacity(words.iter().map(|w| w.0.len() + 1).sum());
         let mut chars: FxHashMap<char, u64> = FxHashMap::default();
         for (w, n) in words.iter().filter(|w| !w.0.is_empty()) {
-            flat.push_str(w);
-            flat.push('\0');
             for c in w.chars() {
+                t.push(u32::from(c));
                 if c != '\0' {
                     *chars.entry(c).or_insert(0) += n;
                 }
             }
+            t.push(0);
         }
-        let t: Vec<u32> = flat.chars().map(u32::from).collect();
-        drop(flat);
         if t.len() >= u32::MAX as usize {
             return Err(Error::input(
                 "UnigramTrainer: the distinct words hold more than 4G chars",
@@ -545,8 +546,9 @@ impl UnigramTrainer {
             let loss = f * (logprob - logprob_alt);
             candidates.push((id, if loss.is_nan() { f64::INFINITY } else { loss }));
         }
-        let desired = self.vocab_size.saturating_mul(11) / 10;
-        let target = desired.max((m as f64 * self.shrinking_factor) as usize);
+        let target = self
+            .desired()
+            .max((m as f64 * self.shrinking_factor) as usize);
         candidates.sort_by(|a, b| b.1.total_cmp(&a.1));
         for (id, _) in candidates {
             // `==`, as in `tokenizers`: once the kept pieces alone pass the
@@ -642,7 +644,7 @@ impl UnigramTrainer {
         pieces.extend(self.seeds(&words)?);
         progress.inc(words.len() as u64);
 
-        let desired = self.vocab_size.saturating_mul(11) / 10;
+        let desired = self.desired();
         let loops =
             ((desired as f64).ln() - (pieces.len() as f64).ln()) / self.shrinking_factor.ln();
         let expected_updates = (loops.max(0.0) as u64 + 1) * self.n_sub_iterations as u64;
