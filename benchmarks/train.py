@@ -126,13 +126,20 @@ def corpus_file(name: str, tmp: Path) -> Optional[Path]:
 
 
 def run(lib: str, path: Path, vocab_size: int, tmp: Path, timeout: float) -> Optional[Dict]:
+    return run_worker(WORKER, lib, path, vocab_size, tmp, timeout, GPT2_PATTERN)
+
+
+def run_worker(worker: str, lib: str, path: Path, vocab_size: int, tmp: Path, timeout: float, *extra: str) -> Dict:
+    """Runs one training job (`worker` given lib, text file, vocab size,
+    output path and `extra`) in its own process; its JSON result, or an
+    `error` entry."""
     out = tmp / f"{lib}-{path.stem}-{vocab_size}.json"
     env = dict(os.environ)
     if lib == "sentencepiece":
         env["OMP_NUM_THREADS"] = str(os.cpu_count())
     try:
         subprocess.run(
-            [sys.executable, "-c", WORKER, lib, str(path), str(vocab_size), str(out), GPT2_PATTERN],
+            [sys.executable, "-c", worker, lib, str(path), str(vocab_size), str(out), *extra],
             check=True,
             timeout=timeout,
             env=env,
@@ -142,7 +149,7 @@ def run(lib: str, path: Path, vocab_size: int, tmp: Path, timeout: float) -> Opt
         return {"error": f"over {timeout:.0f} s"}
     except subprocess.CalledProcessError as e:
         return {"error": f"failed ({e.returncode})"}
-    return json.loads(out.read_text())
+    return dict(json.loads(out.read_text()))
 
 
 def merged_token_bytes(merges: List[str]) -> List[str]:

@@ -15,10 +15,8 @@ back at the end with penalty scores (handed out in hash order by
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _report import replace_section  # noqa: E402
-from train import corpus_file, table_rows  # noqa: E402
+from train import corpus_file, run_worker, table_rows  # noqa: E402
 
 LIBS = ["fasttok", "tokenizers", "sentencepiece"]
 
@@ -61,19 +59,7 @@ json.dump({"seconds": elapsed, "peak_mb": peak / 1024, "vocab": vocab}, open(out
 
 
 def run(lib: str, path: Path, vocab_size: int, tmp: Path, timeout: float) -> Dict:
-    out = tmp / f"{lib}-{path.stem}-{vocab_size}.json"
-    try:
-        subprocess.run(
-            [sys.executable, "-c", WORKER, lib, str(path), str(vocab_size), str(out)],
-            check=True,
-            timeout=timeout,
-            stdout=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"over {timeout:.0f} s"}
-    except subprocess.CalledProcessError as e:
-        return {"error": f"failed ({e.returncode})"}
-    return dict(json.loads(out.read_text()))
+    return run_worker(WORKER, lib, path, vocab_size, tmp, timeout)
 
 
 def compare(ours: List, ref: List) -> str:
