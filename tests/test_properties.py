@@ -169,3 +169,36 @@ def test_flat_ids_match_tokenizers(name: str, texts: list) -> None:
         flat, starts = ft.encode_batch_ids(texts, add_special_tokens=special)
         for i, t in enumerate(texts):
             assert list(flat[starts[i] : starts[i + 1]]) == hf.encode(t, add_special_tokens=special).ids, (t, special)
+
+
+# Normalizer corner cases for the plain-string paths (graphemes for
+# SentencePiece's precompiled map, CR LF, combining marks after ASCII, flags).
+TRICKY = [
+    "e\u0301",
+    "a\r\nb",
+    "\r\n",
+    "\r",
+    "x\u200dy",
+    "\ufb01 \ufb02",
+    "\uff11\uff12\uff13 \uff21\uff22",
+    "\U0001f44d\U0001f3fda",
+    "\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea",
+    "a\u0308\u0301b",
+    "\u3000x",
+    "\uff76\uff9e",
+    "\u216b",
+    "\u00ad",
+    "\u210c",
+    "x\x00y",
+    "\t\x0b\x0c",
+    "  a   b ",
+]
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_flat_ids_on_normalizer_corner_cases(name: str) -> None:
+    hf, ft = pair_of(name)
+    texts = TRICKY + [a + b for a in TRICKY for b in TRICKY]
+    flat, starts = ft.encode_batch_ids(texts, add_special_tokens=False)
+    for i, t in enumerate(texts):
+        assert list(flat[starts[i] : starts[i + 1]]) == hf.encode(t, add_special_tokens=False).ids, repr(t)

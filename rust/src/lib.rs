@@ -10,6 +10,7 @@ pub mod added_vocabulary;
 pub mod decoders;
 pub mod encoding;
 pub mod error;
+pub mod id_cache;
 pub mod models;
 pub mod normalized;
 pub mod normalizers;

@@ -672,33 +672,41 @@ impl PyTokenizer {
     fn encode_batch_ids<'py>(
         &self,
         py: Python<'py>,
-        input: Vec<String>,
+        input: Vec<pyo3::pybacked::PyBackedStr>,
         add_special_tokens: bool,
     ) -> PyResult<(Bound<'py, PyByteArray>, Bound<'py, PyByteArray>)> {
         let t = self.get();
-        let (flat, starts) = run(py, move || {
+        // The texts are read in place (no copy); the ids are written once
+        // more, straight into the bytearray numpy wraps.
+        let per = run(py, move || {
             use rayon::prelude::*;
-            let per: Vec<Vec<u32>> = crate::util::pool().install(|| {
+            crate::util::pool().install(|| {
                 input
                     .par_iter()
                     .map(|s| t.encode_ids(s, add_special_tokens))
-                    .collect::<crate::error::Result<Vec<_>>>()
-            })?;
-            let total: usize = per.iter().map(Vec::len).sum();
-            let mut flat = Vec::with_capacity(total * 4);
-            let mut starts = Vec::with_capacity((per.len() + 1) * 8);
-            let mut n: u64 = 0;
-            starts.extend_from_slice(&n.to_le_bytes());
-            for v in per {
-                for id in &v {
-                    flat.extend_from_slice(&id.to_le_bytes());
-                }
-                n += v.len() as u64;
-                starts.extend_from_slice(&n.to_le_bytes());
-            }
-            Ok((flat, starts))
+                    .collect::<crate::error::Result<Vec<Vec<u32>>>>()
+            })
         })?;
-        Ok((PyByteArray::new(py, &flat), PyByteArray::new(py, &starts)))
+        let total: usize = per.iter().map(Vec::len).sum();
+        let flat = PyByteArray::new_with(py, total * 4, |buf| {
+            for (chunk, &id) in buf.chunks_exact_mut(4).zip(per.iter().flatten()) {
+                chunk.copy_from_slice(&id.to_le_bytes());
+            }
+            Ok(())
+        })?;
+        let starts = PyByteArray::new_with(py, (per.len() + 1) * 8, |buf| {
+            let mut n: u64 = 0;
+            let mut chunks = buf.chunks_exact_mut(8);
+            if let Some(c) = chunks.next() {
+                c.copy_from_slice(&n.to_le_bytes());
+            }
+            for (c, v) in chunks.zip(&per) {
+                n += v.len() as u64;
+                c.copy_from_slice(&n.to_le_bytes());
+            }
+            Ok(())
+        })?;
+        Ok((flat, starts))
     }
 
     #[pyo3(signature = (ids, skip_special_tokens=true))]

@@ -663,10 +663,9 @@ impl Tokenizer {
         let mut ids = Vec::with_capacity(text.len() / 3 + 1);
         let mut mapped = String::new();
         let mut err = None;
-        let mut word = |w: &str| {
-            if err.is_some() {
-                return;
-            }
+        // The ids of one word through the model (after ByteLevel's rewrite).
+        // `cached`: the caller caches the result (the model need not).
+        let mut model_ids = |w: &str, ids: &mut Vec<u32>, cached: bool| -> Result<()> {
             let w = if byte_level {
                 mapped.clear();
                 mapped.extend(w.bytes().map(|b| table[b as usize]));
@@ -674,28 +673,69 @@ impl Tokenizer {
             } else {
                 w
             };
-            let r = match &*self.model {
-                Model::BPE(b) => b.extend_ids(w, &mut ids),
-                Model::WordPiece(wp) => wp.extend_ids(w, &mut ids),
+            match &*self.model {
+                Model::BPE(b) if cached => b.extend_ids_uncached(w, ids),
+                Model::BPE(b) => b.extend_ids(w, ids),
+                Model::WordPiece(wp) if cached => wp.extend_ids_uncached(w, ids),
+                Model::WordPiece(wp) => wp.extend_ids(w, ids),
                 m => m
                     .tokenize(w)
                     .map(|t| ids.extend(t.into_iter().map(|t| t.id))),
+            }
+        };
+        let owner = self
+            .model
+            .cache_uid()
+            .map(|u| u << 1 | u64::from(byte_level));
+        crate::id_cache::with_cache(owner.unwrap_or(u64::MAX), |cache| {
+            let mut cache = cache.filter(|_| owner.is_some());
+            let mut word = |w: &str| {
+                if err.is_some() {
+                    return;
+                }
+                let key = match cache.as_deref() {
+                    Some(c) => match crate::id_cache::key(w.as_bytes()) {
+                        Some(k) if c.extend(k, &mut ids) => return,
+                        k => k,
+                    },
+                    None => None,
+                };
+                let start = ids.len();
+                if let Err(e) = model_ids(w, &mut ids, key.is_some()) {
+                    err = Some(e);
+                    return;
+                }
+                if let (Some(c), Some(k)) = (cache.as_deref_mut(), key) {
+                    c.insert(k, &ids[start..]);
+                }
             };
-            if let Err(e) = r {
-                err = Some(e);
+            let split = match (splitter, &*self.model) {
+                (Some(sp), _) => sp.split_part(text, at_start, &mut word),
+                // SentencePiece-style BPE without a pre-tokenizer (Llama-2):
+                // the text is one word, cut where no merge can cross.
+                (None, Model::BPE(b)) if b.cuts_before_metaspace() => {
+                    let mut start = 0;
+                    let mut prev = None;
+                    for (i, c) in text.char_indices() {
+                        if c == '\u{2581}' && prev.is_some_and(|p| p != '\u{2581}') {
+                            word(&text[start..i]);
+                            start = i;
+                        }
+                        prev = Some(c);
+                    }
+                    word(&text[start..]);
+                    Ok(())
+                }
+                (None, _) => {
+                    word(text);
+                    Ok(())
+                }
+            };
+            match (split, err) {
+                (Err(e), _) | (Ok(()), Some(e)) => Err(e),
+                (Ok(()), None) => Ok(ids),
             }
-        };
-        let split = match splitter {
-            Some(sp) => sp.split_part(text, at_start, &mut word),
-            None => {
-                word(text);
-                Ok(())
-            }
-        };
-        match (split, err) {
-            (Err(e), _) | (Ok(()), Some(e)) => Err(e),
-            (Ok(()), None) => Ok(ids),
-        }
+        })
     }
 
     pub fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {

@@ -38,6 +38,10 @@ pub struct Bpe {
     pub rank_by_result: bool,
     /// `<0xNN>` ids, when byte_fallback is on and the vocab has them.
     byte_ids: Option<Box<[u32; 256]>>,
+    /// The id of each single-char token below U+0800 (`u32::MAX` if none),
+    /// and of the others in a map, when no prefix or suffix is added to
+    /// chars: the initial symbols of a word without a string lookup per char.
+    char_ids: Option<CharIds>,
     /// Identifies this vocabulary+merges in the per-thread word cache; a new
     /// value whenever `rebuild` runs.
     uid: u64,
@@ -75,9 +79,18 @@ fn metaspace_cuts_are_exact(b: &Bpe) -> bool {
     })
 }
 
+/// Chars below this have a slot in `Bpe::char_ids`.
+const CHAR_IDS: usize = 0x800;
+/// Words of at most this many symbols merge by a scan for the best pair
+/// (quadratic, but on a bounded length that beats the heap's set-up).
+const SCAN_MERGE_MAX: usize = 16;
+
 const WORD_CACHE_CAPACITY: usize = 1 << 16;
 /// Longer words are not cached (rare, and they would crowd the cache).
 const WORD_CACHE_MAX_LEN: usize = 64;
+
+/// Single-char token ids: a table below [`CHAR_IDS`], a map above.
+type CharIds = (Box<[u32]>, FxHashMap<char, u32>);
 
 /// A word's pieces: `(id, byte length)`.
 type Pieces = Box<[(u32, u32)]>;
@@ -144,6 +157,23 @@ impl Bpe {
         }
         self.merges = merges;
         self.metaspace_cuts = metaspace_cuts_are_exact(self);
+        self.char_ids = None;
+        if self.continuing_subword_prefix.is_none() && self.end_of_word_suffix.is_none() {
+            let mut t = vec![u32::MAX; CHAR_IDS].into_boxed_slice();
+            let mut wide = FxHashMap::default();
+            for (tok, &id) in &self.vocab {
+                let mut cs = tok.chars();
+                if let (Some(c), None) = (cs.next(), cs.next()) {
+                    match t.get_mut(c as usize) {
+                        Some(slot) => *slot = id,
+                        None => {
+                            wide.insert(c, id);
+                        }
+                    }
+                }
+            }
+            self.char_ids = Some((t, wide));
+        }
         self.byte_ids = None;
         if self.byte_fallback {
             let mut t = Box::new([0u32; 256]);
@@ -238,6 +268,20 @@ impl Bpe {
 
     /// The initial symbols of `word`: `(id, byte length)` per char.
     fn initial_symbols(&self, word: &str) -> Result<Vec<(u32, u32)>> {
+        if let Some((t, wide)) = &self.char_ids {
+            let mut out: Vec<(u32, u32)> = Vec::with_capacity(word.len());
+            let all_known = word.chars().all(|c| {
+                let id = match t.get(c as usize) {
+                    Some(&id) => id,
+                    None => wide.get(&c).copied().unwrap_or(u32::MAX),
+                };
+                out.push((id, c.len_utf8() as u32));
+                id != u32::MAX
+            });
+            if all_known {
+                return Ok(out);
+            }
+        }
         let mut out: Vec<(u32, u32)> = Vec::with_capacity(word.len());
         let mut unk: Option<(u32, u32)> = None;
         let mut buf = String::new();
@@ -313,7 +357,19 @@ impl Bpe {
         if init.len() < 2 || self.merges.is_empty() {
             return init;
         }
+        let dropout = self.dropout.filter(|&d| d > 0.0);
+        if init.len() <= SCAN_MERGE_MAX && dropout.is_none() {
+            return self.scan_merge(init);
+        }
+        self.heap_merge(init, dropout)
+    }
+
+    /// [`Bpe::merge`] by a heap of candidate pairs: O(n log n).
+    fn heap_merge(&self, init: Vec<(u32, u32)>, dropout: Option<f32>) -> Vec<(u32, u32)> {
         let n = init.len();
+        if n < 2 {
+            return init;
+        }
         let mut syms: Vec<Symbol> = init
             .iter()
             .enumerate()
@@ -331,7 +387,6 @@ impl Bpe {
                 heap.push(Reverse((rank, i as u32, new_id)));
             }
         }
-        let dropout = self.dropout.filter(|&d| d > 0.0);
         let mut skipped: Vec<Reverse<(u32, u32, u32)>> = Vec::new();
         while let Some(Reverse((rank, pos, new_id))) = heap.pop() {
             if let Some(p) = dropout {
@@ -381,15 +436,83 @@ impl Bpe {
             .collect()
     }
 
+    /// True when a word may be cut before every `▁` that follows another
+    /// char without changing its ids (see `metaspace_cuts_are_exact`).
+    pub fn cuts_before_metaspace(&self) -> bool {
+        self.metaspace_cuts
+    }
+
+    /// See [`super::Model::cache_uid`]: none with dropout.
+    pub fn cache_uid(&self) -> Option<u64> {
+        self.dropout.is_none_or(|d| d <= 0.0).then_some(self.uid)
+    }
+
+    /// [`Bpe::merge`] for a short word without dropout: repeatedly merges
+    /// the pair with the lowest priority, leftmost on ties (what the heap
+    /// pops first).
+    fn scan_merge(&self, mut syms: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+        let rank = |a: (u32, u32), b: (u32, u32)| self.merges.get(&merge_key(a.0, b.0)).copied();
+        // ranks[i]: the merge of syms[i] and syms[i + 1], if any.
+        let mut ranks: Vec<Option<(u32, u32)>> =
+            syms.windows(2).map(|w| rank(w[0], w[1])).collect();
+        loop {
+            let mut best: Option<(usize, u32, u32)> = None;
+            for (i, r) in ranks.iter().enumerate() {
+                if let Some((p, id)) = *r {
+                    if best.is_none_or(|(_, bp, _)| p < bp) {
+                        best = Some((i, p, id));
+                    }
+                }
+            }
+            let Some((i, _, id)) = best else {
+                return syms;
+            };
+            syms[i] = (id, syms[i].1 + syms[i + 1].1);
+            syms.remove(i + 1);
+            ranks.remove(i);
+            if i + 1 < syms.len() {
+                ranks[i] = rank(syms[i], syms[i + 1]);
+            }
+            if i > 0 {
+                ranks[i - 1] = rank(syms[i - 1], syms[i]);
+            }
+        }
+    }
+
+    /// [`Bpe::extend_ids`] without the word cache (for a caller that
+    /// caches the result itself).
+    pub fn extend_ids_uncached(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
+        if let Some(id) = self.whole_word(word) {
+            out.push(id);
+            return Ok(());
+        }
+        let pieces = if word.len() > WORD_CACHE_MAX_LEN && self.metaspace_cuts {
+            self.encode_cut(word)?
+        } else if word.is_empty() {
+            Vec::new()
+        } else {
+            self.merge(self.initial_symbols(word)?)
+        };
+        out.extend(pieces.into_iter().map(|p| p.0));
+        Ok(())
+    }
+
+    /// With `ignore_merges`, a word that is a token is that token.
+    fn whole_word(&self, word: &str) -> Option<u32> {
+        if self.ignore_merges && !word.is_empty() {
+            self.vocab.get(word).copied()
+        } else {
+            None
+        }
+    }
+
     /// The ids of `word` with their byte lengths, without building tokens.
     pub fn encode_ids(&self, word: &str) -> Result<Vec<(u32, u32)>> {
         if word.is_empty() {
             return Ok(Vec::new());
         }
-        if self.ignore_merges {
-            if let Some(&id) = self.vocab.get(word) {
-                return Ok(vec![(id, word.len() as u32)]);
-            }
+        if let Some(id) = self.whole_word(word) {
+            return Ok(vec![(id, word.len() as u32)]);
         }
         if word.len() > WORD_CACHE_MAX_LEN && self.metaspace_cuts {
             return self.encode_cut(word);
@@ -420,11 +543,9 @@ impl Bpe {
         if word.is_empty() {
             return Ok(());
         }
-        if self.ignore_merges {
-            if let Some(&id) = self.vocab.get(word) {
-                out.push(id);
-                return Ok(());
-            }
+        if let Some(id) = self.whole_word(word) {
+            out.push(id);
+            return Ok(());
         }
         if word.len() <= WORD_CACHE_MAX_LEN && self.dropout.is_none_or(|d| d <= 0.0) {
             let hit = WORD_CACHE.with(|c| match c.borrow().get(self.uid, word) {
@@ -479,5 +600,70 @@ impl Bpe {
                 Token::new(id, value, (start, offset))
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A vocabulary over `abc` with every merge of two tokens of up to 4
+    /// chars whose result is at most 5 chars, in a shuffled order (so ranks
+    /// and results disagree and many pairs compete).
+    fn model(rank_by_result: bool) -> Bpe {
+        let mut toks: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+        let mut merges = Vec::new();
+        let mut x: u64 = 0x9E37_79B9;
+        for round in 0..3 {
+            let cur = toks.clone();
+            for l in &cur {
+                for r in &cur {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let m = format!("{l}{r}");
+                    if m.len() <= 5 && x % 3 != round % 3 && !toks.contains(&m) {
+                        toks.push(m);
+                        merges.push((l.clone(), r.clone()));
+                    }
+                }
+            }
+        }
+        let vocab: Vocab = toks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        let mut b = Bpe {
+            vocab,
+            merge_list: merges,
+            rank_by_result,
+            ..Default::default()
+        };
+        b.rebuild().unwrap_or_else(|e| panic!("{e}"));
+        b
+    }
+
+    #[test]
+    fn scan_merge_equals_heap_merge() {
+        for by_result in [false, true] {
+            let b = model(by_result);
+            let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+            let mut merged = 0;
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let n = 2 + (x % SCAN_MERGE_MAX as u64) as usize;
+                let word: String = (0..n)
+                    .map(|k| ['a', 'b', 'c'][((x >> (2 * k)) % 3) as usize])
+                    .collect();
+                let init = b.initial_symbols(&word).unwrap_or_else(|e| panic!("{e}"));
+                let scanned = b.scan_merge(init.clone());
+                merged += usize::from(scanned.len() < n);
+                assert_eq!(scanned, b.heap_merge(init, None), "{word}");
+            }
+            assert!(merged > 15_000, "{merged}");
+        }
     }
 }

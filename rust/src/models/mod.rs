@@ -29,6 +29,17 @@ pub enum Model {
 }
 
 impl Model {
+    /// An id naming this model's current vocabulary and settings, when its
+    /// output for a word is always the same (so it may be cached by word).
+    pub fn cache_uid(&self) -> Option<u64> {
+        match self {
+            Model::BPE(m) => m.cache_uid(),
+            Model::WordPiece(m) => Some(m.cache_uid()),
+            Model::Unigram(m) => Some(m.cache_uid()),
+            Model::WordLevel(_) => None,
+        }
+    }
+
     pub fn tokenize(&self, word: &str) -> Result<Vec<Token>> {
         match self {
             Model::BPE(m) => m.tokenize(word),

@@ -87,6 +87,9 @@ pub struct Unigram {
     token_to_ids: FxHashMap<String, u32>,
     min_score: f64,
     trie: Trie,
+    /// Names this vocabulary in the bulk path's per-thread id cache (the
+    /// derived tables are built once, in `new`).
+    uid: u64,
 }
 
 impl Unigram {
@@ -116,7 +119,13 @@ impl Unigram {
             token_to_ids,
             min_score,
             trie,
+            uid: crate::util::next_model_uid(),
         })
+    }
+
+    /// See [`super::Model::cache_uid`].
+    pub fn cache_uid(&self) -> u64 {
+        self.uid
     }
 
     pub fn from_value(obj: &serde_json::Map<String, Value>) -> Result<Self> {

@@ -53,6 +53,11 @@ impl WordPiece {
         }
     }
 
+    /// See [`super::Model::cache_uid`].
+    pub fn cache_uid(&self) -> u64 {
+        self.uid
+    }
+
     pub fn from_value(obj: &serde_json::Map<String, Value>) -> Result<Self> {
         const M: &str = "WordPiece";
         let vocab = read_vocab(obj, M)?;
@@ -163,6 +168,17 @@ impl WordPiece {
         }
     }
 
+    /// [`WordPiece::extend_ids`] without the word cache (for a caller that
+    /// caches the result itself).
+    pub fn extend_ids_uncached(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
+        let mark = out.len();
+        if self.too_long(word) || !self.walk(word, |id, _, _| out.push(id)) {
+            out.truncate(mark);
+            out.extend(self.unk(word.len())?.into_iter().map(|t| t.id));
+        }
+        Ok(())
+    }
+
     /// Appends the ids of `word` to `out` (no token strings are made);
     /// short words go through the per-thread cache.
     pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
@@ -180,10 +196,7 @@ impl WordPiece {
             }
         }
         let mark = out.len();
-        if self.too_long(word) || !self.walk(word, |id, _, _| out.push(id)) {
-            out.truncate(mark);
-            out.extend(self.unk(word.len())?.into_iter().map(|t| t.id));
-        }
+        self.extend_ids_uncached(word, out)?;
         if cacheable {
             CACHE.with(|c| {
                 c.borrow_mut()

@@ -34,11 +34,70 @@ impl Default for BertNormalizer {
 }
 
 pub fn is_bert_whitespace(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || c.is_whitespace()
+    match bmp_class(c) {
+        Some(k) => k & SPACE != 0,
+        None => c.is_whitespace(),
+    }
 }
 
 pub fn is_bert_control(c: char) -> bool {
-    !matches!(c, '\t' | '\n' | '\r') && c.is_other()
+    match bmp_class(c) {
+        Some(k) => k & CONTROL != 0,
+        None => c.is_other(),
+    }
+}
+
+/// BERT's punctuation (Unicode P*) beyond ASCII.
+pub fn is_unicode_punctuation(c: char) -> bool {
+    match bmp_class(c) {
+        Some(k) => k & PUNCTUATION != 0,
+        None => c.is_punctuation(),
+    }
+}
+
+/// A nonspacing mark (Mn): what accent stripping removes after NFD.
+pub fn is_nonspacing_mark(c: char) -> bool {
+    match bmp_class(c) {
+        Some(k) => k & NONSPACING_MARK != 0,
+        None => c.is_mark_nonspacing(),
+    }
+}
+
+const SPACE: u8 = 1;
+const CONTROL: u8 = 2;
+const PUNCTUATION: u8 = 4;
+const NONSPACING_MARK: u8 = 8;
+
+/// The three classes of every char of the Basic Multilingual Plane, from
+/// the same Unicode predicates (a table lookup instead of several binary
+/// searches per char on non-ASCII text).
+fn bmp_class(c: char) -> Option<u8> {
+    static T: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let t = T.get_or_init(|| {
+        (0..0x1_0000u32)
+            .map(|u| match char::from_u32(u) {
+                None => 0,
+                Some(c) => {
+                    let tab = matches!(c, '\t' | '\n' | '\r');
+                    let mut k = 0;
+                    if tab || c.is_whitespace() {
+                        k |= SPACE;
+                    }
+                    if !tab && c.is_other() {
+                        k |= CONTROL;
+                    }
+                    if c.is_punctuation() {
+                        k |= PUNCTUATION;
+                    }
+                    if c.is_mark_nonspacing() {
+                        k |= NONSPACING_MARK;
+                    }
+                    k
+                }
+            })
+            .collect()
+    });
+    t.get(c as usize).copied()
 }
 
 pub fn is_chinese_char(c: char) -> bool {
@@ -112,7 +171,7 @@ impl BertNormalizer {
         }
         let stripped: Box<dyn Iterator<Item = char>> =
             if self.strip_accents.unwrap_or(self.lowercase) {
-                Box::new(t.nfd().map(|(c, _)| c).filter(|c| !c.is_mark_nonspacing()))
+                Box::new(t.nfd().map(|(c, _)| c).filter(|&c| !is_nonspacing_mark(c)))
             } else {
                 Box::new(t.chars())
             };
@@ -149,7 +208,7 @@ impl BertNormalizer {
         if self.strip_accents.unwrap_or(self.lowercase) && !n.get().is_ascii() {
             let t: Vec<(char, isize)> = n.get().nfd().collect();
             n.transform(t, 0);
-            n.filter(|c| !c.is_mark_nonspacing());
+            n.filter(|c| !is_nonspacing_mark(c));
         }
         if self.lowercase {
             n.lowercase();
@@ -188,6 +247,22 @@ mod string_path_tests {
                 b.normalize(&mut n);
                 assert_eq!(b.normalize_str(&s), n.get(), "{b:?} on {s:?}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod class_tests {
+    use super::*;
+
+    #[test]
+    fn the_table_agrees_with_the_predicates_on_every_code_point() {
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let tab = matches!(c, '\t' | '\n' | '\r');
+            assert_eq!(is_bert_whitespace(c), tab || c.is_whitespace(), "{c:?}");
+            assert_eq!(is_bert_control(c), !tab && c.is_other(), "{c:?}");
+            assert_eq!(is_unicode_punctuation(c), c.is_punctuation(), "{c:?}");
+            assert_eq!(is_nonspacing_mark(c), c.is_mark_nonspacing(), "{c:?}");
         }
     }
 }

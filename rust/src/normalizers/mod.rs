@@ -1,7 +1,7 @@
 //! Normalizers: rewrite the text before it is split, keeping alignments.
 //! One enum; the variant names and fields are those of tokenizer.json.
 
-mod bert;
+pub(crate) mod bert;
 mod precompiled;
 pub mod unicode;
 
@@ -133,6 +133,24 @@ impl From<Replace> for ReplaceSpec {
     }
 }
 
+/// `s` with every run of two or more spaces replaced by `content` (the
+/// regex ` {2,}`, leftmost-longest, as Oniguruma matches it).
+fn collapse_spaces(s: &str, content: &str) -> String {
+    if !s.contains("  ") {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(k) = rest.find("  ") {
+        let run = rest[k..].bytes().take_while(|&b| b == b' ').count();
+        out.push_str(&rest[..k]);
+        out.push_str(content);
+        rest = &rest[k + run..];
+    }
+    out.push_str(rest);
+    out
+}
+
 impl Replace {
     pub fn new(pattern: StringOrRegex, content: String) -> Result<Self> {
         let compiled = CompiledPattern::new(&pattern)?;
@@ -148,6 +166,30 @@ impl Replace {
     pub fn apply_str(&self, s: &str) -> String {
         self.compiled.replace_str(s, &self.content)
     }
+
+    /// [`Replace::apply_str`] with a regex, or `None` if it matches an empty
+    /// string somewhere in `s`.
+    pub fn apply_str_nonempty(&self, s: &str) -> Option<String> {
+        let CompiledPattern::Regex(r) = &self.compiled else {
+            return Some(self.apply_str(s));
+        };
+        if matches!(&self.pattern, StringOrRegex::Regex(p) if p == " {2,}") {
+            // SentencePiece converters' "collapse runs of spaces", by hand.
+            return Some(collapse_spaces(s, &self.content));
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut last = 0;
+        for (a, b) in r.find_iter(s) {
+            if a == b {
+                return None;
+            }
+            out.push_str(&s[last..a]);
+            out.push_str(&self.content);
+            last = b;
+        }
+        out.push_str(&s[last..]);
+        Some(out)
+    }
 }
 
 impl Normalizer {
@@ -161,10 +203,18 @@ impl Normalizer {
             Normalizer::Prepend(p) => Some(format!("{}{s}", p.prepend)),
             Normalizer::Replace(r) => match &r.pattern {
                 StringOrRegex::String(p) if !p.is_empty() => {
-                    Some(s.replace(p.as_str(), &r.content))
+                    let mut cs = p.chars();
+                    Some(match (cs.next(), cs.next()) {
+                        // One char (Llama's ' ' -> '▁'): a memchr search.
+                        (Some(c), None) => s.replace(c, &r.content),
+                        _ => s.replace(p.as_str(), &r.content),
+                    })
                 }
-                _ => None,
+                StringOrRegex::String(_) => None,
+                // (Empty matches are left to the aligned path.)
+                StringOrRegex::Regex(_) => r.apply_str_nonempty(s),
             },
+            Normalizer::Precompiled(p) => Some(p.normalize_str(s)),
             Normalizer::Lowercase if s.is_ascii() => Some(s.to_ascii_lowercase()),
             Normalizer::Sequence(seq) => {
                 let mut cur = s.to_owned();
@@ -233,8 +283,13 @@ mod plain_tests {
             r#"{"type":"Replace","pattern":{"String":"a"},"content":"aa"}"#,
             r#"{"type":"Sequence","normalizers":[{"type":"Lowercase"},{"type":"Prepend","prepend":"x"}]}"#,
             r#"{"type":"Sequence","normalizers":[{"type":"BertNormalizer"},{"type":"Replace","pattern":{"String":"  "},"content":" "}]}"#,
+            r#"{"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "}"#,
+            r#"{"type":"Replace","pattern":{"Regex":" {2,}"},"content":"<>"}"#,
+            r#"{"type":"Replace","pattern":{"Regex":"\\s+"},"content":"_"}"#,
+            r#"{"type":"Replace","pattern":{"Regex":"a*"},"content":"-"}"#,
+            r#"{"type":"Replace","pattern":{"Regex":"(?<=a)b"},"content":""}"#,
         ];
-        let alphabet: Vec<char> = "aAb \t\nÉé▁\u{301}中".chars().collect();
+        let alphabet: Vec<char> = "aAb \t\nÉé▁\u{301}中   ".chars().collect();
         let mut x: u64 = 0x7f4a_7c15_9e37_79b9;
         for spec in specs {
             let n: Normalizer =

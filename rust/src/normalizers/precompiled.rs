@@ -21,6 +21,9 @@ pub struct Precompiled {
     trie: Vec<u32>,
     /// The NUL-separated replacement strings.
     normalized: Vec<u8>,
+    /// The replacement of each ASCII char, for the plain-string path.
+    #[serde(skip)]
+    ascii: Vec<Option<Box<str>>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,6 +84,7 @@ impl Precompiled {
                 encoded: encoded.to_owned(),
                 trie: Vec::new(),
                 normalized: Vec::new(),
+                ascii: Vec::new(),
             });
         }
         let head: [u8; 4] = blob
@@ -99,11 +103,16 @@ impl Precompiled {
         if std::str::from_utf8(&normalized).is_err() {
             return Err(bad("replacement strings are not UTF-8"));
         }
-        Ok(Precompiled {
+        let mut p = Precompiled {
             encoded: encoded.to_owned(),
             trie,
             normalized,
-        })
+            ascii: Vec::new(),
+        };
+        p.ascii = (0..128u8)
+            .map(|b| p.transform(&char::from(b).to_string()).map(Box::from))
+            .collect();
+        Ok(p)
     }
 
     /// The replacement of the shortest key that is a prefix of `key`.
@@ -156,6 +165,56 @@ impl Precompiled {
         } else if diff < 0 {
             if let Some(last) = t.last_mut() {
                 last.1 += diff;
+            }
+        }
+    }
+
+    /// [`Precompiled::normalize`] on a plain string. An ASCII char that an
+    /// ASCII char other than a `\r`/`\n` pair follows is a grapheme of its
+    /// own (UAX #29), looked up in a table; the rest goes by graphemes.
+    pub fn normalize_str(&self, s: &str) -> String {
+        if self.trie.is_empty() {
+            return s.to_owned();
+        }
+        // A grapheme boundary sits between bytes `a` and `b`.
+        let apart = |a: u8, b: u8| a < 0x80 && b < 0x80 && !(a == b'\r' && b == b'\n');
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len() + s.len() / 8);
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if b.get(i + 1).map_or(c < 0x80, |&d| apart(c, d)) {
+                match self.ascii.get(usize::from(c)) {
+                    Some(Some(rep)) => out.push_str(rep),
+                    _ => out.push(char::from(c)),
+                }
+                i += 1;
+                continue;
+            }
+            // Up to the next boundary between two ASCII chars.
+            let mut j = i + 1;
+            while j < b.len() && !apart(b[j - 1], b[j]) {
+                j += 1;
+            }
+            for g in s[i..j].graphemes(true) {
+                self.push_grapheme(g, &mut out);
+            }
+            i = j;
+        }
+        out
+    }
+
+    fn push_grapheme(&self, g: &str, out: &mut String) {
+        if g.len() < 6 {
+            if let Some(rep) = self.transform(g) {
+                out.push_str(rep);
+                return;
+            }
+        }
+        for (i, c) in g.char_indices() {
+            match self.transform(&g[i..i + c.len_utf8()]) {
+                Some(rep) => out.push_str(rep),
+                None => out.push(c),
             }
         }
     }

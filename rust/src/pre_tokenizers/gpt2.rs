@@ -62,12 +62,38 @@ fn class_ranges(pattern: &str) -> Vec<(u32, u32)> {
     }
 }
 
-#[inline]
+/// The class bits of the ASCII chars (the same as [`table`]'s, checked by
+/// a test), so that ASCII text never reaches the big table.
+const ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            L | UP
+        } else if c.is_ascii_lowercase() {
+            L | LOW
+        } else if c.is_ascii_digit() {
+            N
+        } else if matches!(c, b'\t'..=b'\r' | b' ') {
+            S
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+#[inline(always)]
 fn class(c: char) -> u8 {
-    table()[c as usize]
+    match ASCII.get(c as usize) {
+        Some(&k) => k,
+        None => table()[c as usize],
+    }
 }
 
-#[inline]
+#[inline(always)]
 fn char_at(s: &str, i: usize) -> char {
     let b = s.as_bytes()[i];
     if b < 0x80 {
@@ -79,17 +105,27 @@ fn char_at(s: &str, i: usize) -> char {
 /// The end of the run of chars starting at `i` whose class has `bits`
 /// (or, with `bits == 0`, the run of chars with none of L, N, S:
 /// `[^\s\p{L}\p{N}]`).
-#[inline]
+#[inline(always)]
 fn run_end(s: &str, mut i: usize, bits: u8) -> usize {
-    while i < s.len() {
-        let c = char_at(s, i);
-        let k = class(c);
-        let inside = if bits == 0 {
+    let inside = |k: u8| {
+        if bits == 0 {
             k & (L | N | S) == 0
         } else {
             k & bits != 0
-        };
-        if !inside {
+        }
+    };
+    let bytes = s.as_bytes();
+    while i < bytes.len() {
+        // ASCII without decoding a char.
+        if let Some(&k) = ASCII.get(bytes[i] as usize) {
+            if !inside(k) {
+                break;
+            }
+            i += 1;
+            continue;
+        }
+        let c = char_at(s, i);
+        if !inside(class(c)) {
             break;
         }
         i += c.len_utf8();
@@ -370,6 +406,14 @@ mod tests {
     /// `pattern::Regex`, which uses the hand-written matchers).
     fn onig(s: &str) -> Vec<(usize, usize)> {
         onig_with(GPT2, s)
+    }
+
+    #[test]
+    fn ascii_classes_are_the_tables() {
+        let t = table();
+        for b in 0..128u8 {
+            assert_eq!(ASCII[b as usize], t[b as usize], "{b}");
+        }
     }
 
     #[test]

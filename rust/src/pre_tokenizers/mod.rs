@@ -16,7 +16,6 @@ use crate::error::Result;
 use crate::normalized::{PreTokenizedString, SplitDelimiterBehavior};
 use crate::pattern::CharPredicate;
 use serde::{Deserialize, Serialize};
-use unicode_categories::UnicodeCategories;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -79,7 +78,7 @@ pub fn is_bert_punc(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_punctuation()
     } else {
-        c.is_punctuation()
+        crate::normalizers::bert::is_unicode_punctuation(c)
     }
 }
 

@@ -24,6 +24,15 @@ enum Step<'a> {
     Hand(crate::pattern::Splitter),
     /// A `Split` with `invert`: the matches and the text between swap roles.
     Inverted(&'a crate::pattern::Regex, SplitDelimiterBehavior),
+    /// `Metaspace`: spaces become the replacement char, maybe one is
+    /// prepended, and each replacement char starts a new word (with
+    /// `split`). `First` is only taken as the first step, where `at_start`
+    /// says whether the text begins the input.
+    Metaspace {
+        replacement: char,
+        prepend: super::PrependScheme,
+        split: bool,
+    },
     /// `ByteLevel`'s own split (with its optional prefix space); always last.
     ByteLevel {
         add_prefix_space: bool,
@@ -62,8 +71,9 @@ pub enum LineCut {
 
 impl<'a> PlainSplitter<'a> {
     /// The splitter for `p`, or `None` when `p` changes the text in a way
-    /// this path does not model (Metaspace, UnicodeScripts, FixedLength,
-    /// an inverted literal Split, anything after ByteLevel).
+    /// this path does not model (UnicodeScripts, FixedLength, an inverted
+    /// literal Split, anything after ByteLevel or Metaspace, Metaspace with
+    /// the `first` scheme after another step).
     pub fn new(p: &'a PreTokenizer) -> Option<Self> {
         let mut s = PlainSplitter {
             steps: Vec::new(),
@@ -76,7 +86,10 @@ impl<'a> PlainSplitter<'a> {
 
     fn push(&mut self, p: &'a PreTokenizer) -> Option<()> {
         use SplitDelimiterBehavior::*;
-        if matches!(self.steps.last(), Some(Step::ByteLevel { .. })) {
+        if matches!(
+            self.steps.last(),
+            Some(Step::ByteLevel { .. } | Step::Metaspace { .. })
+        ) {
             return None;
         }
         match p {
@@ -114,6 +127,16 @@ impl<'a> PlainSplitter<'a> {
                     _ => return None,
                 };
                 self.steps.push(step);
+            }
+            PreTokenizer::Metaspace(m) => {
+                if m.prepend_scheme == super::PrependScheme::First && !self.steps.is_empty() {
+                    return None;
+                }
+                self.steps.push(Step::Metaspace {
+                    replacement: m.replacement,
+                    prepend: m.prepend_scheme,
+                    split: m.split,
+                })
             }
             PreTokenizer::ByteLevel(b) => self.steps.push(Step::ByteLevel {
                 add_prefix_space: b.add_prefix_space,
@@ -238,6 +261,20 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
         Ok(())
     };
     match step {
+        // The common case (cl100k's, o200k's, Llama-3's files): the words go
+        // straight out, ByteLevel's rewrite being left to the caller.
+        Step::Hand(split)
+            if matches!(
+                rest,
+                [] | [Step::ByteLevel {
+                    add_prefix_space: false,
+                    use_regex: false
+                }]
+            ) =>
+        {
+            split(s, &mut |a: usize, b: usize| f(&s[a..b]));
+            Ok(())
+        }
         Step::Hand(split) => {
             split(s, &mut |a: usize, b: usize| {
                 if err.is_none() {
@@ -285,6 +322,53 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
         Step::Cut(pattern, behavior) => cut(*pattern, *behavior, f),
         Step::Literal(lit, behavior) => cut(lit, *behavior, f),
         Step::Inverted(re, behavior) => cut(&crate::pattern::Invert(*re), *behavior, f),
+        Step::Metaspace {
+            replacement,
+            prepend,
+            split,
+        } => {
+            use super::PrependScheme::*;
+            if s.is_empty() {
+                return Ok(());
+            }
+            thread_local! {
+                /// The rewritten text (Metaspace is the last step, so one
+                /// buffer per thread serves every call).
+                static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+            }
+            BUF.with(|buf| {
+                let mut own = String::new();
+                let mut guard = buf.try_borrow_mut();
+                let t = match guard.as_deref_mut() {
+                    Ok(b) => b,
+                    Err(_) => &mut own,
+                };
+                t.clear();
+                let rep = *replacement;
+                let starts = s.starts_with(' ') || s.starts_with(rep);
+                if !starts && (*prepend == Always || (*prepend == First && at_start)) {
+                    t.push(rep);
+                }
+                let mut rest_of = s;
+                while let Some(k) = rest_of.find(' ') {
+                    t.push_str(&rest_of[..k]);
+                    t.push(rep);
+                    rest_of = &rest_of[k + 1..];
+                }
+                t.push_str(rest_of);
+                if !*split {
+                    return run(rest, t, true, f);
+                }
+                let mut start = 0;
+                for (i, c) in t.char_indices() {
+                    if c == rep && i > start {
+                        run(rest, &t[start..i], true, f)?;
+                        start = i;
+                    }
+                }
+                run(rest, &t[start..], true, f)
+            })
+        }
         Step::ByteLevel {
             add_prefix_space,
             use_regex,
@@ -352,10 +436,18 @@ mod tests {
             r#"{"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},{"type":"Digits","individual_digits":false},{"type":"Punctuation","behavior":"Isolated"}]}"#,
             r#"{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+|\\s+"},"behavior":"Removed","invert":true},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]}"#,
             r#"{"type":"Split","pattern":{"Regex":"a|é"},"behavior":"Contiguous","invert":true}"#,
+            r#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true}"#,
+            r#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":true}"#,
+            r#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"never","split":true}"#,
+            r#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":false}"#,
+            r#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false}"#,
+            r#"{"type":"Metaspace","replacement":"_","add_prefix_space":true}"#,
+            r#"{"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},{"type":"Metaspace","prepend_scheme":"always"}]}"#,
+            r#"{"type":"Sequence","pretokenizers":[{"type":"Digits","individual_digits":true},{"type":"Metaspace","prepend_scheme":"never"}]}"#,
             r#"{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},"behavior":"Removed","invert":true},{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]}"#,
             r#"{"type":"Split","pattern":{"Regex":"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},"behavior":"Isolated","invert":false}"#,
         ];
-        let alphabet: Vec<char> = " \t\n\u{a0}'sStTrevmld1٣½.,!-_aZé日👍\u{301}\u{200d}ab"
+        let alphabet: Vec<char> = " \t\n\u{a0}'sStTrevmld1٣½.,!-_aZé日👍\u{301}\u{200d}ab▁  "
             .chars()
             .collect();
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
@@ -457,8 +549,9 @@ mod tests {
     #[test]
     fn text_changing_pre_tokenizers_have_no_plain_splitter() {
         for spec in [
-            r#"{"type":"Metaspace","replacement":"▁","prepend_scheme":"always","split":true}"#,
             r#"{"type":"UnicodeScripts"}"#,
+            r#"{"type":"Sequence","pretokenizers":[{"type":"WhitespaceSplit"},{"type":"Metaspace","prepend_scheme":"first"}]}"#,
+            r#"{"type":"Sequence","pretokenizers":[{"type":"Metaspace"},{"type":"Whitespace"}]}"#,
             r#"{"type":"Sequence","pretokenizers":[{"type":"ByteLevel"},{"type":"Whitespace"}]}"#,
         ] {
             let p: PreTokenizer =

@@ -1,0 +1,69 @@
+//! Single-thread speed of the bulk-ids path, and of its pre-tokenizer alone:
+//!
+//!     cargo run --release --example encode_speed -- tokenizer.json corpus.txt [doc_bytes]
+//!
+//! The corpus is cut into documents of about `doc_bytes` (default 8000) at
+//! line ends; each is encoded once, in order (a cold start, like a real run).
+use std::time::Instant;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        return Err("usage: encode_speed TOKENIZER_JSON CORPUS [DOC_BYTES]".into());
+    }
+    let mut tok = fasttok::tokenizer::Tokenizer::from_file(&args[1])?;
+    tok.truncation = None;
+    tok.padding = None;
+    let text = std::fs::read_to_string(&args[2])?;
+    let doc_bytes: usize = args.get(3).map_or(Ok(8000), |s| s.parse())?;
+    let mut docs = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + doc_bytes).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        if let Some(nl) = text[end..].find('\n') {
+            end += nl + 1;
+        } else {
+            end = text.len();
+        }
+        docs.push(&text[start..end]);
+        start = end;
+    }
+    let mb = text.len() as f64 / 1e6;
+    if let fasttok::models::Model::BPE(b) = &*tok.model {
+        println!("metaspace cuts: {}", b.cuts_before_metaspace());
+    }
+    if let Some(pre) = tok.pre_tokenizer.as_ref() {
+        if let Some(sp) = fasttok::pre_tokenizers::plain::PlainSplitter::new(pre) {
+            let t = Instant::now();
+            let mut n = 0usize;
+            for d in &docs {
+                sp.split(d, &mut |w| n += w.len())?;
+            }
+            let dt = t.elapsed().as_secs_f64();
+            println!("split only: {:.1} MB/s ({n} bytes in words)", mb / dt);
+        }
+    }
+    if std::env::var_os("SPLIT_ONLY").is_some() {
+        return Ok(());
+    }
+    let passes: &[&str] = if std::env::var_os("COLD_ONLY").is_some() {
+        &["cold"]
+    } else if std::env::var_os("WARM_MANY").is_some() {
+        &["cold", "warm", "warm", "warm", "warm", "warm"]
+    } else {
+        &["cold", "warm"]
+    };
+    for pass in passes {
+        let t = Instant::now();
+        let mut n = 0usize;
+        for d in &docs {
+            n += tok.encode_ids(d, false)?.len();
+        }
+        let dt = t.elapsed().as_secs_f64();
+        println!("encode_ids {pass}: {:.1} MB/s, {n} ids", mb / dt);
+    }
+    Ok(())
+}

@@ -1,0 +1,385 @@
+//! A per-thread cache from short words to their ids, for the bulk-ids path.
+//!
+//! Most words of a text repeat (" the", " of", "\n"), and most are short: on
+//! English prose nine in ten pretokens are at most 15 bytes and become one
+//! or two ids. So a word of up to 15 bytes is packed with its length into a
+//! `u128` key (compared in one step, hashed without a loop), and its ids are
+//! stored inline in a `u128` value when there are at most three (else in an
+//! arena). The table is open addressing with linear probing on one flat
+//! array of 32-byte entries: a hit touches one cache line and allocates
+//! nothing. Keys are the words as the pre-tokenizer cuts them, before
+//! ByteLevel's byte-to-char rewrite, which a hit therefore skips too.
+//!
+//! Words of 16 to 31 bytes (long words, and most words of scripts with
+//! multi-byte chars or with SentencePiece's 3-byte `▁`) go to a second
+//! table of the same design with a 256-bit key, and words of up to 255
+//! bytes (runs of CJK text) to a plain hash map.
+//!
+//! Memory is bounded: the tables double up to 16 and 12 MiB, the map holds
+//! up to 32k words, the arena 16 MiB (about 50 MiB per thread at most,
+//! a few MiB on typical text), and all are emptied when one fills. The cache serves
+//! one owner at a time (a model and whether ByteLevel's rewrite comes first)
+//! and is emptied when another owner uses the thread.
+
+use std::cell::RefCell;
+
+/// The longest word the cache holds, in bytes.
+pub const MAX_WORD: usize = 255;
+/// The longest word of the short table.
+const MAX_SHORT: usize = 15;
+/// The longest word of the long table.
+const MAX_LONG: usize = 31;
+/// Words of more than [`MAX_LONG`] bytes held (in a plain hash map) before
+/// the cache is emptied.
+const MAX_LONGER: usize = 1 << 15;
+const MIN_SLOTS: usize = 1 << 12;
+/// 2^19 entries of 32 bytes in the short table, half as many of 48 bytes
+/// in the long one.
+pub const MAX_SLOTS: usize = 1 << 19;
+/// Ids held inline in an entry's value.
+const INLINE: usize = 3;
+/// Ids in the arena (for words of more than three) before the cache is
+/// emptied: 16 MiB.
+const MAX_ARENA: usize = 1 << 22;
+
+/// A packed word: its bytes, little-endian, with its length in the top
+/// byte; all zeros marks an empty slot (no word is empty).
+trait Key: Copy + Default + Eq {
+    fn hash(&self) -> u64;
+    fn is_empty(&self) -> bool;
+}
+
+impl Key for u128 {
+    #[inline]
+    fn hash(&self) -> u64 {
+        mix(*self as u64, (*self >> 64) as u64)
+    }
+    #[inline]
+    fn is_empty(&self) -> bool {
+        *self == 0
+    }
+}
+
+/// Bytes 0..16, then bytes 16..31 with the length in the top byte.
+type LongKey = (u128, u128);
+
+impl Key for LongKey {
+    #[inline]
+    fn hash(&self) -> u64 {
+        mix(self.0.hash(), self.1.hash())
+    }
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.1 == 0
+    }
+}
+
+#[inline]
+fn mix(lo: u64, hi: u64) -> u64 {
+    (lo ^ hi.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29))
+        .wrapping_mul(0xD6E8_FEB8_6659_FD93)
+}
+
+#[derive(Clone, Copy, Default)]
+struct Entry<K> {
+    key: K,
+    /// Low 32 bits: the number of ids. Up to [`INLINE`] ids follow in the
+    /// next 32-bit lanes; more live in the arena at the offset in lane 1.
+    val: u128,
+}
+
+/// One open-addressing table (linear probing, power-of-two size).
+struct Table<K> {
+    slots: Vec<Entry<K>>,
+    /// `64 - log2(slots.len())`: the index is the hash's top bits.
+    shift: u32,
+    len: usize,
+}
+
+impl<K: Key> Default for Table<K> {
+    fn default() -> Self {
+        Table {
+            slots: Vec::new(),
+            shift: 64,
+            len: 0,
+        }
+    }
+}
+
+impl<K: Key> Table<K> {
+    #[inline]
+    fn get(&self, key: K) -> Option<u128> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        // `shift` < 64 whenever there are slots.
+        let mut i = (key.hash() >> self.shift) as usize;
+        loop {
+            let e = self.slots[i & mask];
+            if e.key == key {
+                return Some(e.val);
+            }
+            if e.key.is_empty() {
+                return None;
+            }
+            i += 1;
+        }
+    }
+
+    /// True when one more entry would pass the bound (the caller empties
+    /// the whole cache then).
+    fn full(&self, max_slots: usize) -> bool {
+        (self.len + 1) * 4 > self.slots.len() * 3 && self.slots.len() >= max_slots
+    }
+
+    fn insert(&mut self, key: K, val: u128) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        self.put(Entry { key, val });
+        self.len += 1;
+    }
+
+    fn put(&mut self, e: Entry<K>) {
+        let mask = self.slots.len() - 1;
+        let mut i = (e.key.hash() >> self.shift) as usize & mask;
+        while !self.slots[i].key.is_empty() {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = e;
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let n = (self.slots.len() * 2).max(MIN_SLOTS);
+        let old = std::mem::replace(&mut self.slots, vec![Entry::default(); n]);
+        self.shift = 64 - n.trailing_zeros();
+        for e in old {
+            if !e.key.is_empty() {
+                self.put(e);
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.fill(Entry::default());
+        self.len = 0;
+    }
+}
+
+/// A word's key in one of the three tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WordKey<'a> {
+    Short(u128),
+    Long(LongKey),
+    Bytes(&'a [u8]),
+}
+
+#[derive(Default)]
+pub struct IdCache {
+    owner: u64,
+    short: Table<u128>,
+    long: Table<LongKey>,
+    longer: crate::util::FxHashMap<Box<[u8]>, u128>,
+    arena: Vec<u32>,
+}
+
+thread_local! {
+    static CACHE: RefCell<IdCache> = RefCell::default();
+}
+
+/// Runs `f` with this thread's cache, set to serve `owner` (emptied first if
+/// it served another), or with `None` if the cache is already in use on
+/// this thread.
+pub fn with_cache<R>(owner: u64, f: impl FnOnce(Option<&mut IdCache>) -> R) -> R {
+    CACHE.with(|c| match c.try_borrow_mut() {
+        Ok(mut cache) => {
+            if cache.owner != owner {
+                cache.reset();
+                cache.owner = owner;
+            }
+            f(Some(&mut cache))
+        }
+        Err(_) => f(None),
+    })
+}
+
+/// The key of `word`, or `None` when it is empty or longer than [`MAX_WORD`].
+#[inline]
+pub fn key(word: &[u8]) -> Option<WordKey<'_>> {
+    let n = word.len();
+    if n == 0 || n > MAX_WORD {
+        return None;
+    }
+    // Byte by byte: words are short, and this beats a variable-length copy.
+    let pack = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .enumerate()
+            .fold(0u128, |k, (i, &b)| k | (u128::from(b) << (8 * i)))
+    };
+    let len = (n as u128) << 120;
+    if n <= MAX_SHORT {
+        return Some(WordKey::Short(pack(word) | len));
+    }
+    if n <= MAX_LONG {
+        return Some(WordKey::Long((pack(&word[..16]), pack(&word[16..]) | len)));
+    }
+    Some(WordKey::Bytes(word))
+}
+
+impl IdCache {
+    fn reset(&mut self) {
+        self.short = Table::default();
+        self.long = Table::default();
+        self.longer = Default::default();
+        self.arena = Vec::new();
+    }
+
+    /// Appends the cached ids of `key` to `out`; false when absent.
+    #[inline]
+    pub fn extend(&self, key: WordKey<'_>, out: &mut Vec<u32>) -> bool {
+        let found = match key {
+            WordKey::Short(k) => self.short.get(k),
+            WordKey::Long(k) => self.long.get(k),
+            WordKey::Bytes(k) => self.longer.get(k).copied(),
+        };
+        let Some(val) = found else {
+            return false;
+        };
+        self.push_value(val, out);
+        true
+    }
+
+    /// Appends the ids a value holds.
+    #[inline]
+    fn push_value(&self, val: u128, out: &mut Vec<u32>) {
+        let n = val as u32 as usize;
+        if n <= INLINE {
+            let lanes = [(val >> 32) as u32, (val >> 64) as u32, (val >> 96) as u32];
+            for &id in &lanes[..n] {
+                out.push(id);
+            }
+        } else {
+            let at = (val >> 32) as u32 as usize;
+            out.extend_from_slice(&self.arena[at..at + n]);
+        }
+    }
+
+    /// Records the ids of the word with `key` (not already present).
+    pub fn insert(&mut self, key: WordKey<'_>, ids: &[u32]) {
+        let full = match key {
+            WordKey::Short(_) => self.short.full(MAX_SLOTS),
+            WordKey::Long(_) => self.long.full(MAX_SLOTS / 2),
+            WordKey::Bytes(_) => self.longer.len() >= MAX_LONGER,
+        };
+        if full || self.arena.len() > MAX_ARENA {
+            self.short.clear();
+            self.long.clear();
+            self.longer.clear();
+            self.arena.clear();
+        }
+        let Ok(n) = u32::try_from(ids.len()) else {
+            return;
+        };
+        let val = if ids.len() <= INLINE {
+            let mut v = u128::from(n);
+            for (k, &id) in ids.iter().enumerate() {
+                v |= u128::from(id) << (32 * (k + 1));
+            }
+            v
+        } else {
+            let Ok(at) = u32::try_from(self.arena.len()) else {
+                return;
+            };
+            self.arena.extend_from_slice(ids);
+            u128::from(n) | (u128::from(at) << 32)
+        };
+        match key {
+            WordKey::Short(k) => self.short.insert(k, val),
+            WordKey::Long(k) => self.long.insert(k, val),
+            WordKey::Bytes(k) => {
+                self.longer.insert(k.into(), val);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_differ_by_length_and_bytes() {
+        assert_eq!(key(b""), None);
+        assert_eq!(key(&[b'a'; 256]), None);
+        assert!(matches!(key(&[b'a'; 32]), Some(WordKey::Bytes(_))));
+        assert!(matches!(key(&[b'a'; 15]), Some(WordKey::Short(_))));
+        assert!(matches!(key(&[b'a'; 16]), Some(WordKey::Long(_))));
+        assert!(matches!(key(&[b'a'; 31]), Some(WordKey::Long(_))));
+        for (a, b) in [
+            (&b"a"[..], &b"a\0"[..]),
+            (b"ab", b"ba"),
+            (&[b'a'; 16], &[b'a'; 17]),
+            (&[0; 16], &[0; 17]),
+            (b"0123456789abcdefX", b"0123456789abcdefY"),
+        ] {
+            assert_ne!(key(a), key(b));
+        }
+    }
+
+    fn word(i: u32) -> Vec<u8> {
+        // Short and long words, some with NUL bytes.
+        match i % 4 {
+            0 => format!("w{i}").into_bytes(),
+            1 => format!("a-longer-word-{i:08}").into_bytes(),
+            2 => [&[0u8; 9][..], &i.to_le_bytes(), &[0u8; 9]].concat(),
+            _ => format!("{}{i}", "日本語".repeat(i as usize % 20 + 4)).into_bytes(),
+        }
+    }
+
+    fn ids_of(i: u32) -> Vec<u32> {
+        (0..i % 6).map(|k| i.wrapping_mul(7) + k).collect()
+    }
+
+    #[test]
+    fn hits_give_back_what_was_inserted() {
+        let mut c = IdCache::default();
+        for i in 0..100_000 {
+            let w = word(i);
+            let k = key(&w).unwrap_or_else(|| panic!("{i}"));
+            c.insert(k, &ids_of(i));
+        }
+        for i in 0..100_000 {
+            let w = word(i);
+            let k = key(&w).unwrap_or_else(|| panic!("{i}"));
+            let mut out = vec![9];
+            assert!(c.extend(k, &mut out), "{i}");
+            assert_eq!(out[1..], ids_of(i)[..], "{i}");
+        }
+        let mut out = Vec::new();
+        for absent in [&b"absent"[..], b"an-absent-long-word", &[b'x'; 100]] {
+            assert!(!c.extend(key(absent).unwrap_or(WordKey::Short(1)), &mut out));
+        }
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn the_tables_stay_bounded() {
+        let mut c = IdCache::default();
+        for i in 0..(2 * MAX_SLOTS) as u32 {
+            let w = word(i);
+            let k = key(&w).unwrap_or_else(|| panic!("{i}"));
+            c.insert(k, &ids_of(i));
+            let mut out = Vec::new();
+            assert!(c.extend(k, &mut out), "{i}");
+        }
+        assert!(c.short.slots.len() <= MAX_SLOTS);
+        assert!(c.long.slots.len() <= MAX_SLOTS / 2);
+        assert!(c.short.len * 4 <= c.short.slots.len() * 3);
+        assert!(c.long.len * 4 <= c.long.slots.len() * 3);
+        assert!(c.longer.len() <= MAX_LONGER);
+        assert!(c.arena.len() <= MAX_ARENA + 8);
+    }
+}
