@@ -1,11 +1,15 @@
-"""Encode throughput of fasttok and Hugging Face `tokenizers`, side by side.
+"""Encode throughput of fasttok and its peers, side by side.
 
-Each (library, tokenizer, corpus, threads) cell runs in its own process on
-the same documents. Before any timing, the outputs of both libraries are
-checked id for id; a cell whose outputs differ is reported, not timed.
+Each (library, tokenizer, corpus, document size, threads) cell runs in its
+own process on the same documents. Before any timing, every library's ids
+are checked against Hugging Face `tokenizers`; a cell whose ids differ is
+reported as such and not timed. Single-thread cells run pinned to one core
+(`taskset`), so that a library's own helper threads cannot count as one
+thread.
 
-    python benchmarks/encode.py                # all tokenizers found, writes docs/benchmarks.md
-    python benchmarks/encode.py --quick        # fewer, smaller runs
+    python benchmarks/encode.py                       # everything found, writes docs/benchmarks.md
+    python benchmarks/encode.py --sizes 8000 --quick  # one size, fewer and smaller runs
+    python benchmarks/encode.py --tokenizers cl100k --corpora en
 
 Data: FASTTOK_DATA or ../shared/data (see DATA.md); the project's own
 data/ holds BERT and GPT-2 and a small sample corpus.
@@ -18,6 +22,7 @@ import json
 import lzma
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -37,19 +42,22 @@ CORPORA = ["en", "multi", "code"]
 
 
 def documents(corpus: str, doc_bytes: int, total_bytes: int) -> List[str]:
-    """Consecutive ~doc_bytes documents from the start of a corpus."""
+    """Consecutive documents of about doc_bytes from the start of a corpus,
+    each ending after a line break (or, for short ones, after a space)."""
     p = find_data(f"corpus/{corpus}.txt.xz")
     if p is None:
         return []
     with lzma.open(p, "rt", encoding="utf-8", errors="replace") as f:
         text = f.read(total_bytes)
-    docs, cur, size = [], [], 0
-    for line in text.splitlines(keepends=True):
-        cur.append(line)
-        size += len(line.encode())
-        if size >= doc_bytes:
-            docs.append("".join(cur))
-            cur, size = [], 0
+    ends = "\n" if doc_bytes >= 1000 else " \n"
+    docs, start = [], 0
+    while True:
+        at = len(text[start : start + doc_bytes].encode()[:doc_bytes].decode("utf-8", "ignore")) + start
+        cut = min((i for i in (text.find(c, at) for c in ends) if i >= 0), default=-1)
+        if cut < 0:
+            break
+        docs.append(text[start : cut + 1])
+        start = cut + 1
     return docs
 
 
@@ -67,6 +75,16 @@ if lib.startswith("tiktoken:"):
     else:
         run = lambda docs: enc.encode_ordinary_batch(docs, num_threads=os.cpu_count())
     ids = run(docs)
+elif lib == "tokie":
+    # tokie's batch call with flat output (the closest to fasttok's flat ids).
+    import tokie
+    t = tokie.Tokenizer.from_json(src_path)
+    run = lambda docs: t.encode_batch_flat(docs, add_special_tokens=False)
+    flat, counts = run(docs)
+    ids, at = [], 0
+    for c in counts.tolist():
+        ids.append(flat[at:at + c].tolist())
+        at += c
 elif lib.split(":")[0] in ("quicktok", "bpe-openai", "kitoken", "gigatoken"):
     # Peers, one document at a time (their per-text call).
     kind, _, name = lib.partition(":")
@@ -114,10 +132,13 @@ json.dump({"seconds": best, "ids": ids}, sys.stdout)
 
 # Other peers for each tokenizer (each tried; one that fails or differs is reported so).
 PEERS = {
-    "cl100k": ["quicktok:cl100k_base", "bpe-openai:cl100k_base", "kitoken", "gigatoken"],
-    "o200k": ["quicktok:o200k_base", "bpe-openai:o200k_base", "kitoken", "gigatoken"],
-    "llama3": ["quicktok:llama3", "kitoken", "gigatoken"],
-    "gpt2": ["kitoken", "gigatoken"],
+    "cl100k": ["quicktok:cl100k_base", "bpe-openai:cl100k_base", "kitoken", "gigatoken", "tokie"],
+    "o200k": ["quicktok:o200k_base", "bpe-openai:o200k_base", "kitoken", "gigatoken", "tokie"],
+    "llama3": ["quicktok:llama3", "kitoken", "gigatoken", "tokie"],
+    "gpt2": ["kitoken", "gigatoken", "tokie"],
+    "bert-base-uncased": ["kitoken", "gigatoken", "tokie"],
+    "llama2": ["kitoken", "gigatoken", "tokie"],
+    "pegasus-unigram": ["kitoken", "gigatoken", "tokie"],
 }
 
 # tiktoken's encoding for the tokenizers that are one (run on the same rank
@@ -145,29 +166,35 @@ CACHE: List[str] = []
 def run_cell(lib: str, src_path: Path, docs_path: Path, threads: Optional[int], repeat: int) -> Dict:
     env = dict(os.environ)
     env.setdefault("TIKTOKEN_CACHE_DIR", CACHE[0])
+    cmd = [sys.executable, "-c", WORKER, lib, str(src_path), str(docs_path), str(repeat)]
     if threads is not None:
         env.update(FASTTOK_NUM_THREADS=str(threads), RAYON_NUM_THREADS=str(threads), RAYON_RS_NUM_CPUS=str(threads))
         if threads == 1:
             env["TOKENIZERS_PARALLELISM"] = "false"
-    r = subprocess.run(
-        [sys.executable, "-c", WORKER, lib, str(src_path), str(docs_path), str(repeat)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+            if shutil.which("taskset"):
+                cmd = ["taskset", "-c", "0", *cmd]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode != 0:
         return {"error": (r.stderr.strip().splitlines() or ["failed"])[-1][:120]}
     return json.loads(r.stdout)
 
 
+def size_label(n: int) -> str:
+    return f"{n // 1_000_000} MB" if n >= 1_000_000 else f"{n // 1000} KB" if n >= 1000 else f"{n} B"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="1 MB per corpus, 2 timed passes (else 5)")
+    ap.add_argument("--sizes", default="100,8000,1000000", help="document sizes in bytes, comma-separated")
+    ap.add_argument("--total", type=int, default=2_000_000, help="bytes per corpus (default 2 MB)")
+    ap.add_argument("--tokenizers", default=",".join(TOKENIZERS))
+    ap.add_argument("--corpora", default=",".join(CORPORA))
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = ap.parse_args()
-    doc_bytes = 8_000
-    total = 1_000_000 if args.quick else 4_000_000
-    repeat = 2 if args.quick else 3
+    sizes = [int(x) for x in args.sizes.split(",")]
+    total = 1_000_000 if args.quick else args.total
+    repeat = 2 if args.quick else 5
     sources = tokenizer_sources()
     if "gpt2" not in sources and gpt2_tokenizer_json():
         sources["gpt2"] = gpt2_tokenizer_json() or ""
@@ -175,75 +202,86 @@ def main() -> None:
     tmp = ROOT / "target" / "bench"
     tmp.mkdir(parents=True, exist_ok=True)
     rows = []
-    for corpus in CORPORA:
-        docs = documents(corpus, doc_bytes, total)
-        if not docs:
-            print(f"corpus {corpus}: not found, skipped", file=sys.stderr)
-            continue
-        mb = sum(len(d.encode()) for d in docs) / 1e6
-        docs_path = tmp / f"{corpus}.json"
-        docs_path.write_text(json.dumps(docs), encoding="utf-8")
-        for name in TOKENIZERS:
-            if name not in sources:
+    for size in sizes:
+        for corpus in args.corpora.split(","):
+            docs = documents(corpus, size, max(total, size))
+            if not docs:
+                print(f"corpus {corpus}: not found, skipped", file=sys.stderr)
                 continue
-            src_path = tmp / f"{name}.json"
-            src_path.write_text(sources[name], encoding="utf-8")
-            for threads in (1, None):
-                libs = ["tokenizers", "fasttok", "fasttok-ids"]
-                if name in TIKTOKEN:
-                    libs.append(f"tiktoken:{TIKTOKEN[name]}")
-                libs += PEERS.get(name, [])
-                res = {lib: run_cell(lib, src_path, docs_path, threads, repeat) for lib in libs}
-                ref = res["tokenizers"]["ids"]
-
-                def speed(lib: str, res: Dict = res, ref: List = ref, mb: float = mb) -> Optional[float]:
-                    if lib not in res or res[lib].get("ids") != ref:
-                        return None  # differs, failed or absent: not timed
-                    return mb / res[lib]["seconds"]
-
-                peers = {}
-                for lib in PEERS.get(name, []):
-                    v = speed(lib)
-                    peers[lib] = round(v, 2) if v is not None else ("error" if "error" in res[lib] else "differs")
-
-                row = {
-                    "tokenizer": name,
-                    "corpus": corpus,
-                    "threads": "1" if threads == 1 else f"all ({os.cpu_count()})",
-                    "MB": round(mb, 2),
-                    "identical": res["fasttok"]["ids"] == ref and res["fasttok-ids"]["ids"] == ref,
-                    "tokenizers_mbs": mb / res["tokenizers"]["seconds"],
-                    "fasttok_mbs": speed("fasttok"),
-                    "fasttok_ids_mbs": speed("fasttok-ids"),
-                    "tiktoken_mbs": speed(f"tiktoken:{TIKTOKEN[name]}") if name in TIKTOKEN else None,
-                    "tiktoken_differs": name in TIKTOKEN and speed(f"tiktoken:{TIKTOKEN[name]}") is None,
-                    "peers": peers,
-                }
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+            mb = sum(len(d.encode()) for d in docs) / 1e6
+            docs_path = tmp / f"{corpus}.json"
+            docs_path.write_text(json.dumps(docs), encoding="utf-8")
+            for name in args.tokenizers.split(","):
+                if name not in sources:
+                    continue
+                src_path = tmp / f"{name}.json"
+                src_path.write_text(sources[name], encoding="utf-8")
+                for threads in (1, None):
+                    rows.append(measure(name, corpus, size, threads, mb, src_path, docs_path, repeat))
+                    print(json.dumps(rows[-1]), flush=True)
     write_report(rows, Path(args.out))
+
+
+def measure(
+    name: str, corpus: str, size: int, threads: Optional[int], mb: float, src_path: Path, docs_path: Path, repeat: int
+) -> Dict:
+    libs = ["tokenizers", "fasttok", "fasttok-ids"]
+    if name in TIKTOKEN:
+        libs.append(f"tiktoken:{TIKTOKEN[name]}")
+    libs += PEERS.get(name, [])
+    res = {lib: run_cell(lib, src_path, docs_path, threads, repeat) for lib in libs}
+    ref = res["tokenizers"]["ids"]
+
+    def speed(lib: str) -> Optional[float]:
+        if lib not in res or res[lib].get("ids") != ref:
+            return None  # differs, failed or absent: not timed
+        return mb / res[lib]["seconds"]
+
+    peers: Dict[str, object] = {}
+    for lib in [x for x in libs if x.startswith("tiktoken:")] + PEERS.get(name, []):
+        v = speed(lib)
+        peers[lib.split(":")[0]] = round(v, 2) if v is not None else ("error" if "error" in res[lib] else "differs")
+    exact = [v for v in peers.values() if isinstance(v, float)]
+    return {
+        "tokenizer": name,
+        "corpus": corpus,
+        "size": size,
+        "threads": "1" if threads == 1 else f"all ({os.cpu_count()})",
+        "MB": round(mb, 2),
+        "identical": res["fasttok"]["ids"] == ref and res["fasttok-ids"]["ids"] == ref,
+        "tokenizers_mbs": mb / res["tokenizers"]["seconds"],
+        "fasttok_mbs": speed("fasttok"),
+        "fasttok_ids_mbs": speed("fasttok-ids"),
+        "best_peer_mbs": max(exact) if exact else None,
+        "peers": peers,
+    }
 
 
 READING = """### Reading the encoding numbers
 
-- Flat ids is the path for bulk tokenization (training data, `fasttok encode --format
-  bin`, the tiktoken API): for byte-level BPE (GPT-2, cl100k, o200k, Llama-3) it cuts the
-  text with hand-written matchers for those exact split patterns (each checked against
-  Oniguruma on every code point's class and on random text), rewrites bytes per word,
-  and takes ids from a per-thread word cache, with no `NormalizedString`, no `Encoding`
-  and no Python object per token.
-- `encode_batch` builds everything an `Encoding` holds (offsets, tokens, masks); it
-  uses the same hand-written matchers but still one `NormalizedString` per word.
-- BERT (a normalizer) and Llama-2 / Unigram (Metaspace) take the general path either
-  way; Llama-2 is one BPE word per document, cut before each `▁` where no merge can
-  cross (checked on the merges at load), so the word cache applies.
+- Flat ids (`encode_batch_ids`) is the path for bulk tokenization (training data,
+  `fasttok encode --format bin`, the tiktoken API): pre-tokenizers that only cut the text
+  run on plain string slices (hand-written matchers for the GPT-2, cl100k/Llama-3 and
+  o200k split patterns, each checked against Oniguruma on every code point's class and
+  on random text), normalizers as plain string operations where they are char-local, and
+  ids come from a per-thread cache keyed by the raw word (words of up to 15 bytes packed
+  in one 128-bit key, up to three ids held inline), with no `NormalizedString`, no
+  `Encoding` and no Python object per token.
+- `encode_batch` builds everything an `Encoding` holds (offsets, tokens, masks).
+- Llama-2 and Unigram (Metaspace pre-tokenizer) take the general path for their
+  pre-tokenizer; Llama-2's one BPE word per document is cut before each `▁` where no
+  merge can cross (checked on the merges at load), so the word cache applies.
 - Each timed pass encodes the documents with a different ending (a few extra line
   breaks), so a cache of whole documents cannot answer (gigatoken keeps one: on repeated
-  documents it reports several times its cold speed).
-- Other peers (quicktok-v1, bpe-openai, kitoken, gigatoken) encode one document at a
-  time through their per-text call, on every thread setting (their own threading, if
-  any, is theirs: gigatoken was seen using ~1.6 cores for single calls). tokie needs its
-  own file format and is not measured. Not measured yet: 100 B and 1 MB documents."""
+  documents it reports several times its cold speed). Every library keeps its word
+  caches warm across passes: the numbers are steady-state throughput.
+- Peers: tiktoken `encode_ordinary` per document (one thread) or `encode_ordinary_batch`
+  (all); quicktok-v1, bpe-openai, kitoken and gigatoken one document at a time through
+  their per-text call; tokie through `encode_batch_flat` (its flat batch call), loaded
+  from the same tokenizer.json. "differs" means its ids are not `tokenizers`' on these
+  documents (so it is not timed), "error" that it cannot load or run this tokenizer.
+- One thread means one core: those cells run under `taskset -c 0` with the thread
+  variables set to 1, so that a library's helper threads share the same core."""
 
 
 def write_report(rows: List[Dict], out: Path) -> None:
@@ -257,42 +295,35 @@ def write_report(rows: List[Dict], out: Path) -> None:
         f"Measured {time.strftime('%Y-%m-%d')} by `python benchmarks/encode.py` on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; fasttok {fasttok.__version__}, "
         f"tokenizers {tokenizers.__version__}.",
-        "Documents of about 8 KB, no special tokens, ids returned to Python; best of several runs; each "
-        "library in its own process. Every output was checked id for id against `tokenizers` before its "
-        "time counts (a cell that differs is marked and not timed). MB/s of UTF-8 input, higher is better.",
-        "",
-        "- `tokenizers`: `encode_batch`, then `.ids` of each `Encoding`; fasttok `encode_batch`: the same "
-        "calls on fasttok (offsets, tokens and masks built too).",
-        "- fasttok flat ids: `encode_batch_ids`, one numpy `uint32` array plus document offsets (takes the "
-        "no-alignment path when the pipeline allows: no normalizer, a cutting pre-tokenizer).",
-        "- tiktoken 0.14 (gpt2 = r50k_base, cl100k, o200k): `encode_ordinary` per document on one thread, "
-        "`encode_ordinary_batch` on all.",
+        "Documents cut from the start of each shared corpus at the size given, no special tokens, ids "
+        "returned to Python; best of several passes; each library in its own process. Every output was "
+        "checked id for id against `tokenizers` before its time counts. MB/s of UTF-8 input, higher is "
+        'better. "best peer" is the fastest peer other than `tokenizers` whose ids are identical.',
         "",
     ]
-    for threads in sorted({r["threads"] for r in rows}):
+    groups = sorted({(r["size"], r["threads"]) for r in rows}, key=lambda g: (g[0], g[1] != "1"))
+    for size, threads in groups:
         lines += [
-            f"### Encoding, threads: {threads}",
+            f"### Documents of about {size_label(size)}, threads: {threads}",
             "",
-            "| tokenizer | corpus | tokenizers | tiktoken | fasttok `encode_batch` | fasttok flat ids | "
-            "flat ids / tokenizers | flat ids / tiktoken | other peers (MB/s) |",
+            "| tokenizer | corpus | tokenizers | fasttok `encode_batch` | fasttok flat ids | "
+            "flat ids / tokenizers | best peer | flat ids / best peer | peers (MB/s) |",
             "|---|---|---:|---:|---:|---:|---:|---:|---|",
         ]
 
-        def cell(v: Optional[float], differs: bool = False) -> str:
-            return "differs" if differs else ("-" if v is None else f"{v:.2f}")
+        def cell(v: Optional[float]) -> str:
+            return "differs" if v is None else f"{v:.1f}"
 
         for r in rows:
-            if r["threads"] != threads:
+            if (r["size"], r["threads"]) != (size, threads):
                 continue
-            ids = r.get("fasttok_ids_mbs")
-            tk = r.get("tiktoken_mbs")
+            ids, best = r.get("fasttok_ids_mbs"), r.get("best_peer_mbs")
             vs_hf = "-" if ids is None else f"{ids / r['tokenizers_mbs']:.1f}x"
-            vs_tk = "-" if ids is None or tk is None else f"{ids / tk:.1f}x"
+            vs_best = "-" if ids is None or best is None else f"{ids / best:.2f}x"
             lines.append(
-                f"| {r['tokenizer']} | {r['corpus']} | {r['tokenizers_mbs']:.2f} | "
-                f"{cell(tk, r.get('tiktoken_differs', False))} | {cell(r['fasttok_mbs'], r['fasttok_mbs'] is None)} | "
-                f"{cell(ids, ids is None)} | {vs_hf} | {vs_tk} | "
-                + ", ".join(f"{k.split(':')[0]} {v}" for k, v in r.get("peers", {}).items())
+                f"| {r['tokenizer']} | {r['corpus']} | {r['tokenizers_mbs']:.1f} | {cell(r['fasttok_mbs'])} | "
+                f"{cell(ids)} | {vs_hf} | {'-' if best is None else f'{best:.1f}'} | {vs_best} | "
+                + ", ".join(f"{k} {v}" for k, v in r.get("peers", {}).items())
                 + " |"
             )
         lines.append("")
@@ -311,27 +342,27 @@ def plot(rows: List[Dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = sorted({r["threads"] for r in rows})
-    fig, axes = plt.subplots(1, len(groups), figsize=(7 * len(groups), 6), squeeze=False)
-    for ax, g in zip(axes[0], groups):
-        sub = [r for r in rows if r["threads"] == g]
-        labels = [f"{r['tokenizer']}\n{r['corpus']}" for r in sub]
+    groups = sorted({(r["size"], r["threads"]) for r in rows}, key=lambda g: (g[0], g[1] != "1"))
+    fig, axes = plt.subplots(len(groups), 1, figsize=(14, 4.5 * len(groups)), squeeze=False)
+    series = [
+        ("tokenizers", "tokenizers_mbs"),
+        ("best exact peer", "best_peer_mbs"),
+        ("fasttok encode_batch", "fasttok_mbs"),
+        ("fasttok flat ids", "fasttok_ids_mbs"),
+    ]
+    for ax, (size, threads) in zip(axes[:, 0], groups):
+        sub = [r for r in rows if (r["size"], r["threads"]) == (size, threads)]
         xs = range(len(sub))
-        series = [
-            ("tokenizers", "tokenizers_mbs"),
-            ("tiktoken", "tiktoken_mbs"),
-            ("fasttok encode_batch", "fasttok_mbs"),
-            ("fasttok flat ids", "fasttok_ids_mbs"),
-        ]
         for k, (label, key) in enumerate(series):
             ax.bar([x - 0.3 + 0.2 * k for x in xs], [r.get(key) or 0 for r in sub], width=0.2, label=label)
         ax.set_xticks(list(xs))
-        ax.set_xticklabels(labels, rotation=70, fontsize=7)
-        ax.set_ylabel("MB/s")
-        ax.set_title(f"threads: {g}")
-        ax.legend()
+        ax.set_xticklabels([f"{r['tokenizer']}\n{r['corpus']}" for r in sub], rotation=70, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("MB/s (log)")
+        ax.set_title(f"documents of about {size_label(size)}, threads: {threads}")
+        ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
 
 
 if __name__ == "__main__":

@@ -229,6 +229,24 @@ pub fn key(word: &[u8]) -> Option<WordKey<'_>> {
     Some(WordKey::Bytes(word))
 }
 
+/// [`key`] of `word` when it is a slice of `text`: a short word with 16
+/// bytes of `text` from its start is read in one load and masked.
+#[inline]
+pub fn key_in<'a>(text: &str, word: &'a str) -> Option<WordKey<'a>> {
+    let n = word.len();
+    let at = (word.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    if n == 0 || n > MAX_SHORT || at >= text.len() {
+        return key(word.as_bytes());
+    }
+    let Some(Ok(chunk)) = text.as_bytes().get(at..at + 16).map(<[u8; 16]>::try_from) else {
+        return key(word.as_bytes());
+    };
+    let mask = (1u128 << (8 * n)) - 1;
+    Some(WordKey::Short(
+        (u128::from_le_bytes(chunk) & mask) | ((n as u128) << 120),
+    ))
+}
+
 impl IdCache {
     fn reset(&mut self) {
         self.short = Table::default();
@@ -256,11 +274,12 @@ impl IdCache {
     #[inline]
     fn push_value(&self, val: u128, out: &mut Vec<u32>) {
         let n = val as u32 as usize;
-        if n <= INLINE {
+        if n == 1 {
+            // Most words are one token.
+            out.push((val >> 32) as u32);
+        } else if n <= INLINE {
             let lanes = [(val >> 32) as u32, (val >> 64) as u32, (val >> 96) as u32];
-            for &id in &lanes[..n] {
-                out.push(id);
-            }
+            out.extend_from_slice(&lanes[..n]);
         } else {
             let at = (val >> 32) as u32 as usize;
             out.extend_from_slice(&self.arena[at..at + n]);
@@ -309,6 +328,20 @@ impl IdCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_read_in_place_are_the_same() {
+        let text = "a few words, some longer than sixteen bytes: ünïcödé-ish too";
+        for a in 0..text.len() {
+            for b in a..=text.len() {
+                if let Some(w) = text.get(a..b) {
+                    assert_eq!(key_in(text, w), key(w.as_bytes()), "{w:?}");
+                }
+            }
+        }
+        let other = String::from("elsewhere");
+        assert_eq!(key_in(text, &other), key(other.as_bytes()));
+    }
 
     #[test]
     fn keys_differ_by_length_and_bytes() {

@@ -54,19 +54,27 @@ pub struct Regex {
     fast: Option<Splitter>,
 }
 
-/// A hand-written matcher: calls back with each match `(start, end)`.
-pub type Splitter = fn(&str, &mut dyn FnMut(usize, usize));
-
-fn gpt2_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
-    crate::pre_tokenizers::gpt2::split(s, f)
+/// A hand-written matcher (see `pre_tokenizers::gpt2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Splitter {
+    Gpt2,
+    Cl100k,
+    O200k,
 }
 
-fn cl100k_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
-    crate::pre_tokenizers::gpt2::split_cl100k(s, f)
-}
-
-fn o200k_split(s: &str, f: &mut dyn FnMut(usize, usize)) {
-    crate::pre_tokenizers::gpt2::split_o200k(s, f)
+impl Splitter {
+    /// Calls `f(start, end)` for every match in `s`, in order; the matches
+    /// cover `s` entirely. Generic, so that a caller's closure inlines into
+    /// the matcher's loop.
+    #[inline]
+    pub fn split(self, s: &str, f: impl FnMut(usize, usize)) {
+        use crate::pre_tokenizers::gpt2;
+        match self {
+            Splitter::Gpt2 => gpt2::split(s, f),
+            Splitter::Cl100k => gpt2::split_cl100k(s, f),
+            Splitter::O200k => gpt2::split_o200k(s, f),
+        }
+    }
 }
 
 impl std::fmt::Debug for Regex {
@@ -79,10 +87,10 @@ impl Regex {
     pub fn new(pattern: &str) -> Result<Self> {
         let re = onig::Regex::new(pattern)
             .map_err(|e| Error::config(format!("invalid regex {pattern:?}: {e}")))?;
-        let fast: Option<Splitter> = match pattern {
-            crate::pre_tokenizers::byte_level::GPT2_PATTERN => Some(gpt2_split),
-            crate::pre_tokenizers::gpt2::CL100K_PATTERN => Some(cl100k_split),
-            crate::pre_tokenizers::gpt2::O200K_PATTERN => Some(o200k_split),
+        let fast = match pattern {
+            crate::pre_tokenizers::byte_level::GPT2_PATTERN => Some(Splitter::Gpt2),
+            crate::pre_tokenizers::gpt2::CL100K_PATTERN => Some(Splitter::Cl100k),
+            crate::pre_tokenizers::gpt2::O200K_PATTERN => Some(Splitter::O200k),
             _ => None,
         };
         Ok(Regex {
@@ -122,7 +130,7 @@ impl Pattern for Regex {
         }
         let mut out = Vec::new();
         if let Some(fast) = self.fast {
-            fast(inside, &mut |a, b| out.push(((a, b), true)));
+            fast.split(inside, |a, b| out.push(((a, b), true)));
             return Ok(out);
         }
         let mut prev = 0;

@@ -694,7 +694,7 @@ impl Tokenizer {
                     return;
                 }
                 let key = match cache.as_deref() {
-                    Some(c) => match crate::id_cache::key(w.as_bytes()) {
+                    Some(c) => match crate::id_cache::key_in(text, w) {
                         Some(k) if c.extend(k, &mut ids) => return,
                         k => k,
                     },

@@ -102,6 +102,39 @@ fn char_at(s: &str, i: usize) -> char {
     s[i..].chars().next().unwrap_or('\0')
 }
 
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` set when that byte is in `lo..=hi`
+/// (ASCII bounds), after or-ing `fold` into every byte (SWAR: two byte-wise
+/// additions that overflow into the high bit; a byte >= 0x80 may carry into
+/// the bytes after it, but it is out of range itself, so the first byte out
+/// of range is still found right).
+#[inline(always)]
+fn ascii_in(w: u64, fold: u8, lo: u8, hi: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let x = w | (ONES * u64::from(fold));
+    let ge_lo = x.wrapping_add(ONES * u64::from(128 - lo));
+    let gt_hi = x.wrapping_add(ONES * u64::from(127 - hi));
+    ge_lo & !gt_hi & !w & HIGH_BITS
+}
+
+/// [`ascii_in`] for the ASCII chars of a class: letters (case folded),
+/// o200k's lower and upper letters.
+#[inline(always)]
+fn ascii_class_mask(w: u64, bits: u8) -> Option<u64> {
+    match bits {
+        L => Some(ascii_in(w, 0x20, b'a', b'z')),
+        LOW => Some(ascii_in(w, 0, b'a', b'z')),
+        UP => Some(ascii_in(w, 0, b'A', b'Z')),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+fn ascii_letters(w: u64) -> u64 {
+    ascii_in(w, 0x20, b'a', b'z')
+}
+
 /// The end of the run of chars starting at `i` whose class has `bits`
 /// (or, with `bits == 0`, the run of chars with none of L, N, S:
 /// `[^\s\p{L}\p{N}]`).
@@ -115,6 +148,17 @@ fn run_end(s: &str, mut i: usize, bits: u8) -> usize {
         }
     };
     let bytes = s.as_bytes();
+    // Letters: eight bytes at a time while they are ASCII letters.
+    while let Some(Ok(chunk)) = bytes.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        let Some(m) = ascii_class_mask(u64::from_le_bytes(chunk), bits) else {
+            break;
+        };
+        if m != HIGH_BITS {
+            i += ((!m & HIGH_BITS).trailing_zeros() / 8) as usize;
+            break;
+        }
+        i += 8;
+    }
     while i < bytes.len() {
         // ASCII without decoding a char.
         if let Some(&k) = ASCII.get(bytes[i] as usize) {
@@ -406,6 +450,44 @@ mod tests {
     /// `pattern::Regex`, which uses the hand-written matchers).
     fn onig(s: &str) -> Vec<(usize, usize)> {
         onig_with(GPT2, s)
+    }
+
+    #[test]
+    fn swar_letters_find_the_first_non_letter() {
+        // Every byte value at every position of a chunk of letters.
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut chunk = *b"abcdWXYZ";
+                chunk[pos] = b;
+                let m = ascii_letters(u64::from_le_bytes(chunk));
+                let first = chunk
+                    .iter()
+                    .position(|c| !c.is_ascii_alphabetic())
+                    .unwrap_or(8);
+                let got = if m == HIGH_BITS {
+                    8
+                } else {
+                    ((!m & HIGH_BITS).trailing_zeros() / 8) as usize
+                };
+                assert_eq!(got, first, "{chunk:?}");
+            }
+        }
+        // Runs of every length, ending in each kind of char.
+        for n in 0..40 {
+            for end in ["", " ", "1", "é", "日", "\u{301}", "_", "@", "[", "`", "{"] {
+                let s = format!(
+                    "{}{end}x",
+                    "aZ".repeat(n).chars().take(n).collect::<String>()
+                );
+                for bits in [L, LOW, UP] {
+                    let want = s
+                        .char_indices()
+                        .find(|&(_, c)| class(c) & bits == 0)
+                        .map_or(s.len(), |p| p.0);
+                    assert_eq!(run_end(&s, 0, bits), want, "{bits} {s:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -272,11 +272,11 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
                 }]
             ) =>
         {
-            split(s, &mut |a: usize, b: usize| f(&s[a..b]));
+            split.split(s, |a: usize, b: usize| f(&s[a..b]));
             Ok(())
         }
         Step::Hand(split) => {
-            split(s, &mut |a: usize, b: usize| {
+            split.split(s, |a: usize, b: usize| {
                 if err.is_none() {
                     if let Err(e) = run(rest, &s[a..b], true, f) {
                         err = Some(e);
