@@ -67,6 +67,44 @@ const SPACE: u8 = 1;
 const CONTROL: u8 = 2;
 const PUNCTUATION: u8 = 4;
 const NONSPACING_MARK: u8 = 8;
+/// A starter (combining class 0) that NFD leaves as it is: a run of these
+/// is its own NFD.
+const NFD_STABLE: u8 = 16;
+
+/// `c` lowercased when that is one BMP char (a table lookup), else `None`.
+fn simple_lower(c: char) -> Option<char> {
+    static T: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
+    let t = T.get_or_init(|| {
+        (0..0x1_0000u32)
+            .map(|u| {
+                let mut low = char::from_u32(u).into_iter().flat_map(char::to_lowercase);
+                match (low.next(), low.next()) {
+                    (Some(l), None) => u16::try_from(u32::from(l)).unwrap_or(0),
+                    _ => 0,
+                }
+            })
+            .collect()
+    });
+    match t.get(c as usize) {
+        Some(&l) if l != 0 => char::from_u32(u32::from(l)),
+        _ => None,
+    }
+}
+
+/// Appends `c` lowercased.
+fn push_lower(out: &mut String, c: char) {
+    match simple_lower(c) {
+        Some(l) => out.push(l),
+        None => out.extend(c.to_lowercase()),
+    }
+}
+
+/// True when NFD leaves `s` as it is because every char is a starter that
+/// does not decompose (most letters of most scripts, CJK, Hangul excepted).
+fn nfd_stable(s: &str) -> bool {
+    s.chars()
+        .all(|c| bmp_class(c).is_some_and(|k| k & NFD_STABLE != 0))
+}
 
 /// The three classes of every char of the Basic Multilingual Plane, from
 /// the same Unicode predicates (a table lookup instead of several binary
@@ -91,6 +129,18 @@ fn bmp_class(c: char) -> Option<u8> {
                     }
                     if c.is_mark_nonspacing() {
                         k |= NONSPACING_MARK;
+                    }
+                    let mut parts = 0;
+                    let mut itself = true;
+                    unicode_normalization_alignments::char::decompose_canonical(c, |d| {
+                        parts += 1;
+                        itself &= d == c;
+                    });
+                    if parts == 1
+                        && itself
+                        && unicode_normalization_alignments::char::canonical_combining_class(c) == 0
+                    {
+                        k |= NFD_STABLE;
                     }
                     k
                 }
@@ -171,12 +221,18 @@ impl BertNormalizer {
         }
         let stripped: Box<dyn Iterator<Item = char>> =
             if self.strip_accents.unwrap_or(self.lowercase) {
-                Box::new(t.nfd().map(|(c, _)| c).filter(|&c| !is_nonspacing_mark(c)))
+                if nfd_stable(&t) {
+                    Box::new(t.chars().filter(|&c| !is_nonspacing_mark(c)))
+                } else {
+                    Box::new(t.nfd().map(|(c, _)| c).filter(|&c| !is_nonspacing_mark(c)))
+                }
             } else {
                 Box::new(t.chars())
             };
         if self.lowercase {
-            out.extend(stripped.flat_map(char::to_lowercase));
+            for c in stripped {
+                push_lower(out, c);
+            }
         } else {
             out.extend(stripped);
         }
@@ -263,6 +319,16 @@ mod class_tests {
             assert_eq!(is_bert_control(c), !tab && c.is_other(), "{c:?}");
             assert_eq!(is_unicode_punctuation(c), c.is_punctuation(), "{c:?}");
             assert_eq!(is_nonspacing_mark(c), c.is_mark_nonspacing(), "{c:?}");
+            let mut lowered = String::new();
+            push_lower(&mut lowered, c);
+            assert_eq!(lowered, c.to_lowercase().collect::<String>(), "{c:?}");
+            if nfd_stable(&c.to_string()) {
+                // Stable before any char, and any char after it.
+                for s in [format!("{c}\u{301}"), format!("a{c}"), format!("{c}{c}")] {
+                    let nfd: String = s.nfd().map(|(d, _)| d).collect();
+                    assert_eq!(nfd, s, "{c:?}");
+                }
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ enum Step<'a> {
     Cut(Pat<'a>, SplitDelimiterBehavior),
     /// A cut on one class of chars (whitespace, punctuation, digits):
     /// `Removed` and `Isolated` run as one loop with no match list.
-    Chars(&'a CharPredicate<fn(char) -> bool>, SplitDelimiterBehavior),
+    Chars(CharClass, SplitDelimiterBehavior),
     Literal(Literal<'a>, SplitDelimiterBehavior),
     /// A `Split` on a pattern with a hand-written matcher (GPT-2's,
     /// cl100k's / Llama-3's, o200k's) that keeps every match.
@@ -45,6 +45,37 @@ static BERT_SPACE: CharPredicate<fn(char) -> bool> =
     CharPredicate(crate::normalizers::bert_whitespace);
 static BERT_PUNC: CharPredicate<fn(char) -> bool> = CharPredicate(is_bert_punc);
 static NUMERIC: CharPredicate<fn(char) -> bool> = CharPredicate(char::is_numeric);
+
+/// The classes of chars the cutting pre-tokenizers cut on, tested by a
+/// `match` the loops below inline (no call through a pointer per char).
+#[derive(Clone, Copy)]
+enum CharClass {
+    Whitespace,
+    BertSpace,
+    BertPunc,
+    Numeric,
+}
+
+impl CharClass {
+    #[inline(always)]
+    fn has(self, c: char) -> bool {
+        match self {
+            CharClass::Whitespace => c.is_whitespace(),
+            CharClass::BertSpace => crate::normalizers::bert_whitespace(c),
+            CharClass::BertPunc => is_bert_punc(c),
+            CharClass::Numeric => c.is_numeric(),
+        }
+    }
+
+    fn predicate(self) -> &'static CharPredicate<fn(char) -> bool> {
+        match self {
+            CharClass::Whitespace => &WHITESPACE,
+            CharClass::BertSpace => &BERT_SPACE,
+            CharClass::BertPunc => &BERT_PUNC,
+            CharClass::Numeric => &NUMERIC,
+        }
+    }
+}
 
 pub struct PlainSplitter<'a> {
     steps: Vec<Step<'a>>,
@@ -94,19 +125,23 @@ impl<'a> PlainSplitter<'a> {
         }
         match p {
             PreTokenizer::Whitespace => self.steps.push(Step::Cut(&WordRuns, Removed)),
-            PreTokenizer::WhitespaceSplit => self.steps.push(Step::Chars(&WHITESPACE, Removed)),
-            PreTokenizer::BertPreTokenizer => {
-                self.steps.push(Step::Chars(&BERT_SPACE, Removed));
-                self.steps.push(Step::Chars(&BERT_PUNC, Isolated));
+            PreTokenizer::WhitespaceSplit => {
+                self.steps.push(Step::Chars(CharClass::Whitespace, Removed))
             }
-            PreTokenizer::Punctuation(x) => self.steps.push(Step::Chars(&BERT_PUNC, x.behavior)),
+            PreTokenizer::BertPreTokenizer => {
+                self.steps.push(Step::Chars(CharClass::BertSpace, Removed));
+                self.steps.push(Step::Chars(CharClass::BertPunc, Isolated));
+            }
+            PreTokenizer::Punctuation(x) => self
+                .steps
+                .push(Step::Chars(CharClass::BertPunc, x.behavior)),
             PreTokenizer::Digits(d) => {
                 let b = if d.individual_digits {
                     Isolated
                 } else {
                     Contiguous
                 };
-                self.steps.push(Step::Chars(&NUMERIC, b));
+                self.steps.push(Step::Chars(CharClass::Numeric, b));
             }
             PreTokenizer::CharDelimiterSplit(c) => {
                 self.steps.push(Step::Cut(&c.delimiter, Removed))
@@ -288,7 +323,7 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
         Step::Chars(pred, SplitDelimiterBehavior::Removed) => {
             let mut start = None;
             for (i, c) in s.char_indices() {
-                if (pred.0)(c) {
+                if pred.has(c) {
                     if let Some(a) = start.take() {
                         run(rest, &s[a..i], true, f)?;
                     }
@@ -304,7 +339,7 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
         Step::Chars(pred, SplitDelimiterBehavior::Isolated) => {
             let mut start = 0;
             for (i, c) in s.char_indices() {
-                if (pred.0)(c) {
+                if pred.has(c) {
                     if start < i {
                         run(rest, &s[start..i], true, f)?;
                     }
@@ -318,7 +353,7 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
             }
             Ok(())
         }
-        Step::Chars(pred, behavior) => cut(*pred, *behavior, f),
+        Step::Chars(pred, behavior) => cut(pred.predicate(), *behavior, f),
         Step::Cut(pattern, behavior) => cut(*pattern, *behavior, f),
         Step::Literal(lit, behavior) => cut(lit, *behavior, f),
         Step::Inverted(re, behavior) => cut(&crate::pattern::Invert(*re), *behavior, f),
