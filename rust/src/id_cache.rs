@@ -190,9 +190,12 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's cache, set to serve `owner` (emptied first if
-/// it served another), or with `None` if the cache is already in use on
-/// this thread.
-pub fn with_cache<R>(owner: u64, f: impl FnOnce(Option<&mut IdCache>) -> R) -> R {
+/// it served another), or with `None` if there is no owner (a model whose
+/// output may vary) or the cache is already in use on this thread.
+pub fn with_cache<R>(owner: Option<u64>, f: impl FnOnce(Option<&mut IdCache>) -> R) -> R {
+    let Some(owner) = owner else {
+        return f(None);
+    };
     CACHE.with(|c| match c.try_borrow_mut() {
         Ok(mut cache) => {
             if cache.owner != owner {

@@ -664,8 +664,7 @@ impl Tokenizer {
         let mut mapped = String::new();
         let mut err = None;
         // The ids of one word through the model (after ByteLevel's rewrite).
-        // `cached`: the caller caches the result (the model need not).
-        let mut model_ids = |w: &str, ids: &mut Vec<u32>, cached: bool| -> Result<()> {
+        let mut model_ids = |w: &str, ids: &mut Vec<u32>| -> Result<()> {
             let w = if byte_level {
                 mapped.clear();
                 mapped.extend(w.bytes().map(|b| table[b as usize]));
@@ -674,9 +673,7 @@ impl Tokenizer {
                 w
             };
             match &*self.model {
-                Model::BPE(b) if cached => b.extend_ids_uncached(w, ids),
                 Model::BPE(b) => b.extend_ids(w, ids),
-                Model::WordPiece(wp) if cached => wp.extend_ids_uncached(w, ids),
                 Model::WordPiece(wp) => wp.extend_ids(w, ids),
                 m => m
                     .tokenize(w)
@@ -687,8 +684,7 @@ impl Tokenizer {
             .model
             .cache_uid()
             .map(|u| u << 1 | u64::from(byte_level));
-        crate::id_cache::with_cache(owner.unwrap_or(u64::MAX), |cache| {
-            let mut cache = cache.filter(|_| owner.is_some());
+        crate::id_cache::with_cache(owner, |mut cache| {
             let mut word = |w: &str| {
                 if err.is_some() {
                     return;
@@ -701,7 +697,7 @@ impl Tokenizer {
                     None => None,
                 };
                 let start = ids.len();
-                if let Err(e) = model_ids(w, &mut ids, key.is_some()) {
+                if let Err(e) = model_ids(w, &mut ids) {
                     err = Some(e);
                     return;
                 }
@@ -714,16 +710,7 @@ impl Tokenizer {
                 // SentencePiece-style BPE without a pre-tokenizer (Llama-2):
                 // the text is one word, cut where no merge can cross.
                 (None, Model::BPE(b)) if b.cuts_before_metaspace() => {
-                    let mut start = 0;
-                    let mut prev = None;
-                    for (i, c) in text.char_indices() {
-                        if c == '\u{2581}' && prev.is_some_and(|p| p != '\u{2581}') {
-                            word(&text[start..i]);
-                            start = i;
-                        }
-                        prev = Some(c);
-                    }
-                    word(&text[start..]);
+                    crate::models::bpe::metaspace_pieces(text, &mut word);
                     Ok(())
                 }
                 (None, _) => {

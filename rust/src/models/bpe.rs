@@ -100,6 +100,21 @@ thread_local! {
     static WORD_CACHE: RefCell<WordCache<Pieces>> = RefCell::default();
 }
 
+/// Calls `f` with the pieces of `word` cut before each `▁` that follows
+/// another char (a cut no merge crosses when `Bpe::cuts_before_metaspace`).
+pub fn metaspace_pieces<'w>(word: &'w str, mut f: impl FnMut(&'w str)) {
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    for (i, c) in word.char_indices() {
+        if c == METASPACE && prev.is_some_and(|p| p != METASPACE) {
+            f(&word[start..i]);
+            start = i;
+        }
+        prev = Some(c);
+    }
+    f(&word[start..]);
+}
+
 fn merge_key(a: u32, b: u32) -> u64 {
     (u64::from(a) << 32) | u64::from(b)
 }
@@ -479,9 +494,9 @@ impl Bpe {
         }
     }
 
-    /// [`Bpe::extend_ids`] without the word cache (for a caller that
-    /// caches the result itself).
-    pub fn extend_ids_uncached(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
+    /// Appends the ids of `word` to `out`, without token strings and
+    /// without this model's word cache (the bulk path caches ids itself).
+    pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
         if let Some(id) = self.whole_word(word) {
             out.push(id);
             return Ok(());
@@ -537,47 +552,20 @@ impl Bpe {
         Ok(pieces)
     }
 
-    /// Appends the ids of `word` to `out` (no pieces or strings are made for
-    /// a word found in the cache).
-    pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
-        if word.is_empty() {
-            return Ok(());
-        }
-        if let Some(id) = self.whole_word(word) {
-            out.push(id);
-            return Ok(());
-        }
-        if word.len() <= WORD_CACHE_MAX_LEN && self.dropout.is_none_or(|d| d <= 0.0) {
-            let hit = WORD_CACHE.with(|c| match c.borrow().get(self.uid, word) {
-                Some(v) => {
-                    out.extend(v.iter().map(|p| p.0));
-                    true
-                }
-                None => false,
-            });
-            if hit {
-                return Ok(());
-            }
-        }
-        out.extend(self.encode_ids(word)?.into_iter().map(|p| p.0));
-        Ok(())
-    }
-
     /// Encodes a long word piece by piece, cut before each `▁` that follows
     /// another char (exact when `metaspace_cuts` holds).
     fn encode_cut(&self, word: &str) -> Result<Vec<(u32, u32)>> {
         let mut out = Vec::with_capacity(word.len() / 3);
-        let mut start = 0;
-        let mut prev: Option<char> = None;
-        for (i, c) in word.char_indices() {
-            if c == METASPACE && prev.is_some_and(|p| p != METASPACE) {
-                out.extend(self.encode_piece(&word[start..i])?);
-                start = i;
+        let mut err = Ok(());
+        metaspace_pieces(word, |piece| {
+            if err.is_ok() {
+                match self.encode_piece(piece) {
+                    Ok(p) => out.extend(p),
+                    Err(e) => err = Err(e),
+                }
             }
-            prev = Some(c);
-        }
-        out.extend(self.encode_piece(&word[start..])?);
-        Ok(out)
+        });
+        err.map(|()| out)
     }
 
     /// One piece of a cut word: through the cache when short enough.

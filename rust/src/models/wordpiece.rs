@@ -5,19 +5,7 @@
 use super::{opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
 use crate::normalized::Token;
-use crate::util::WordCache;
 use serde_json::{json, Value};
-use std::cell::RefCell;
-
-const CACHE_CAPACITY: usize = 1 << 16;
-/// Longer words are not cached (rare, and they would crowd the cache).
-const CACHE_MAX_LEN: usize = 48;
-
-thread_local! {
-    /// Words seen recently on this thread, with their ids: a hit skips the
-    /// greedy search.
-    static CACHE: RefCell<WordCache<Box<[u32]>>> = RefCell::default();
-}
 
 #[derive(Debug, Clone)]
 pub struct WordPiece {
@@ -28,7 +16,7 @@ pub struct WordPiece {
     pub max_input_chars_per_word: usize,
     /// The longest vocabulary entry, in bytes: no match can be longer.
     max_token_len: usize,
-    /// Identifies this model in the per-thread word cache (the fields are
+    /// Identifies this model in the bulk path's id cache (the fields are
     /// never changed after `new`).
     uid: u64,
 }
@@ -168,40 +156,13 @@ impl WordPiece {
         }
     }
 
-    /// [`WordPiece::extend_ids`] without the word cache (for a caller that
-    /// caches the result itself).
-    pub fn extend_ids_uncached(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
+    /// Appends the ids of `word` to `out`, without token strings (the bulk
+    /// path caches ids itself).
+    pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
         let mark = out.len();
         if self.too_long(word) || !self.walk(word, |id, _, _| out.push(id)) {
             out.truncate(mark);
             out.extend(self.unk(word.len())?.into_iter().map(|t| t.id));
-        }
-        Ok(())
-    }
-
-    /// Appends the ids of `word` to `out` (no token strings are made);
-    /// short words go through the per-thread cache.
-    pub fn extend_ids(&self, word: &str, out: &mut Vec<u32>) -> Result<()> {
-        let cacheable = word.len() <= CACHE_MAX_LEN;
-        if cacheable {
-            let hit = CACHE.with(|c| match c.borrow().get(self.uid, word) {
-                Some(ids) => {
-                    out.extend_from_slice(ids);
-                    true
-                }
-                None => false,
-            });
-            if hit {
-                return Ok(());
-            }
-        }
-        let mark = out.len();
-        self.extend_ids_uncached(word, out)?;
-        if cacheable {
-            CACHE.with(|c| {
-                c.borrow_mut()
-                    .insert(self.uid, word, out[mark..].into(), CACHE_CAPACITY)
-            });
         }
         Ok(())
     }

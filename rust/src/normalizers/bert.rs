@@ -34,32 +34,30 @@ impl Default for BertNormalizer {
 }
 
 pub fn is_bert_whitespace(c: char) -> bool {
-    match bmp_class(c) {
-        Some(k) => k & SPACE != 0,
-        None => c.is_whitespace(),
-    }
+    has_class(c, SPACE, char::is_whitespace)
 }
 
 pub fn is_bert_control(c: char) -> bool {
-    match bmp_class(c) {
-        Some(k) => k & CONTROL != 0,
-        None => c.is_other(),
-    }
+    has_class(c, CONTROL, |c| c.is_other())
 }
 
 /// BERT's punctuation (Unicode P*) beyond ASCII.
 pub fn is_unicode_punctuation(c: char) -> bool {
-    match bmp_class(c) {
-        Some(k) => k & PUNCTUATION != 0,
-        None => c.is_punctuation(),
-    }
+    has_class(c, PUNCTUATION, |c| c.is_punctuation())
 }
 
 /// A nonspacing mark (Mn): what accent stripping removes after NFD.
 pub fn is_nonspacing_mark(c: char) -> bool {
+    has_class(c, NONSPACING_MARK, |c| c.is_mark_nonspacing())
+}
+
+/// Whether `c` has the class `bit`: from the BMP table, else by `beyond`
+/// (the same predicate the table was built from).
+#[inline]
+fn has_class(c: char, bit: u8, beyond: impl Fn(char) -> bool) -> bool {
     match bmp_class(c) {
-        Some(k) => k & NONSPACING_MARK != 0,
-        None => c.is_mark_nonspacing(),
+        Some(k) => k & bit != 0,
+        None => beyond(c),
     }
 }
 
@@ -106,8 +104,8 @@ fn nfd_stable(s: &str) -> bool {
         .all(|c| bmp_class(c).is_some_and(|k| k & NFD_STABLE != 0))
 }
 
-/// The three classes of every char of the Basic Multilingual Plane, from
-/// the same Unicode predicates (a table lookup instead of several binary
+/// The class bits of every char of the Basic Multilingual Plane, from the
+/// Unicode predicates and tables (a table lookup instead of several binary
 /// searches per char on non-ASCII text).
 fn bmp_class(c: char) -> Option<u8> {
     static T: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();

@@ -67,12 +67,16 @@ pub enum StringOrRegex {
 pub enum CompiledPattern {
     String(String),
     Regex(Regex),
+    /// The regex ` {2,}` (SentencePiece converters' "collapse runs of
+    /// spaces"), which plain-string replacement does by hand.
+    SpaceRuns(Regex),
 }
 
 impl CompiledPattern {
     pub fn new(p: &StringOrRegex) -> Result<Self> {
         Ok(match p {
             StringOrRegex::String(s) => CompiledPattern::String(s.clone()),
+            StringOrRegex::Regex(r) if r == " {2,}" => CompiledPattern::SpaceRuns(Regex::new(r)?),
             StringOrRegex::Regex(r) => CompiledPattern::Regex(Regex::new(r)?),
         })
     }
@@ -80,27 +84,54 @@ impl CompiledPattern {
     pub fn replace_in(&self, n: &mut NormalizedString, content: &str) -> Result<()> {
         match self {
             CompiledPattern::String(s) => n.replace(&Literal(s), content),
-            CompiledPattern::Regex(r) => n.replace(r, content),
+            CompiledPattern::Regex(r) | CompiledPattern::SpaceRuns(r) => n.replace(r, content),
         }
     }
 
     pub fn replace_str(&self, s: &str, content: &str) -> String {
+        let replaced = match self {
+            CompiledPattern::Regex(r) => replace_matches(r, s, content, true),
+            _ => self.replace_plain(s, content),
+        };
+        // (`None` only for an empty literal, which replaces nothing.)
+        replaced.unwrap_or_else(|| s.to_owned())
+    }
+
+    /// [`CompiledPattern::replace_str`], or `None` where only the aligned
+    /// path is known to agree with `tokenizers`: an empty literal, a regex
+    /// that matches an empty string in `s`.
+    pub fn replace_plain(&self, s: &str, content: &str) -> Option<String> {
         match self {
-            CompiledPattern::String(p) if p.is_empty() => s.to_owned(),
-            CompiledPattern::String(p) => s.replace(p.as_str(), content),
-            CompiledPattern::Regex(r) => {
-                let mut out = String::with_capacity(s.len());
-                let mut last = 0;
-                for (a, b) in r.find_iter(s) {
-                    out.push_str(&s[last..a]);
-                    out.push_str(content);
-                    last = b;
+            CompiledPattern::String(p) => {
+                let mut cs = p.chars();
+                match (cs.next(), cs.next()) {
+                    (None, _) => None,
+                    // One char (Llama's ' ' -> '▁'): a memchr search.
+                    (Some(c), None) => Some(s.replace(c, content)),
+                    _ => Some(s.replace(p.as_str(), content)),
                 }
-                out.push_str(&s[last..]);
-                out
             }
+            CompiledPattern::Regex(r) => replace_matches(r, s, content, false),
+            CompiledPattern::SpaceRuns(_) => Some(collapse_spaces(s, content)),
         }
     }
+}
+
+/// `s` with every match of `r` replaced by `content`; `None` on an empty
+/// match unless `empty_ok`.
+fn replace_matches(r: &Regex, s: &str, content: &str, empty_ok: bool) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for (a, b) in r.find_iter(s) {
+        if a == b && !empty_ok {
+            return None;
+        }
+        out.push_str(&s[last..a]);
+        out.push_str(content);
+        last = b;
+    }
+    out.push_str(&s[last..]);
+    Some(out)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -166,54 +197,19 @@ impl Replace {
     pub fn apply_str(&self, s: &str) -> String {
         self.compiled.replace_str(s, &self.content)
     }
-
-    /// [`Replace::apply_str`] with a regex, or `None` if it matches an empty
-    /// string somewhere in `s`.
-    pub fn apply_str_nonempty(&self, s: &str) -> Option<String> {
-        let CompiledPattern::Regex(r) = &self.compiled else {
-            return Some(self.apply_str(s));
-        };
-        if matches!(&self.pattern, StringOrRegex::Regex(p) if p == " {2,}") {
-            // SentencePiece converters' "collapse runs of spaces", by hand.
-            return Some(collapse_spaces(s, &self.content));
-        }
-        let mut out = String::with_capacity(s.len());
-        let mut last = 0;
-        for (a, b) in r.find_iter(s) {
-            if a == b {
-                return None;
-            }
-            out.push_str(&s[last..a]);
-            out.push_str(&self.content);
-            last = b;
-        }
-        out.push_str(&s[last..]);
-        Some(out)
-    }
 }
 
 impl Normalizer {
     /// The normalized text by plain string operations, for the normalizers
-    /// that have them (BERT's, Prepend, Replace of a literal, Lowercase on
-    /// ASCII, and sequences of these); `None` for the others.
+    /// that have them (BERT's, Prepend, Replace, SentencePiece's precompiled
+    /// map, Lowercase on ASCII, and sequences of these); `None` for the
+    /// others.
     fn normalize_plain(&self, s: &str) -> Option<String> {
         match self {
             Normalizer::BertNormalizer(b) => Some(b.normalize_str(s)),
             Normalizer::Prepend(p) if s.is_empty() => Some(String::new()),
             Normalizer::Prepend(p) => Some(format!("{}{s}", p.prepend)),
-            Normalizer::Replace(r) => match &r.pattern {
-                StringOrRegex::String(p) if !p.is_empty() => {
-                    let mut cs = p.chars();
-                    Some(match (cs.next(), cs.next()) {
-                        // One char (Llama's ' ' -> '▁'): a memchr search.
-                        (Some(c), None) => s.replace(c, &r.content),
-                        _ => s.replace(p.as_str(), &r.content),
-                    })
-                }
-                StringOrRegex::String(_) => None,
-                // (Empty matches are left to the aligned path.)
-                StringOrRegex::Regex(_) => r.apply_str_nonempty(s),
-            },
+            Normalizer::Replace(r) => r.compiled.replace_plain(s, &r.content),
             Normalizer::Precompiled(p) => Some(p.normalize_str(s)),
             Normalizer::Lowercase if s.is_ascii() => Some(s.to_ascii_lowercase()),
             Normalizer::Sequence(seq) => {

@@ -22,7 +22,6 @@ pub struct Precompiled {
     /// The NUL-separated replacement strings.
     normalized: Vec<u8>,
     /// The replacement of each ASCII char, for the plain-string path.
-    #[serde(skip)]
     ascii: Vec<Option<Box<str>>>,
 }
 
@@ -205,17 +204,24 @@ impl Precompiled {
     }
 
     fn push_grapheme(&self, g: &str, out: &mut String) {
+        self.grapheme_parts(g, |old, rep| match rep {
+            Some(rep) => out.push_str(rep),
+            None => out.push_str(old),
+        });
+    }
+
+    /// Calls `f(part, replacement)` for the parts of grapheme `g`, in order,
+    /// as `tokenizers` looks them up: a grapheme shorter than 6 bytes whole
+    /// if the map has it, else char by char.
+    fn grapheme_parts<'g>(&self, g: &'g str, mut f: impl FnMut(&'g str, Option<&str>)) {
         if g.len() < 6 {
             if let Some(rep) = self.transform(g) {
-                out.push_str(rep);
-                return;
+                return f(g, Some(rep));
             }
         }
         for (i, c) in g.char_indices() {
-            match self.transform(&g[i..i + c.len_utf8()]) {
-                Some(rep) => out.push_str(rep),
-                None => out.push(c),
-            }
+            let part = &g[i..i + c.len_utf8()];
+            f(part, self.transform(part));
         }
     }
 
@@ -226,22 +232,13 @@ impl Precompiled {
         let mut t = Vec::with_capacity(n.len());
         let mut modified = false;
         for g in n.get().graphemes(true) {
-            if g.len() < 6 {
-                if let Some(rep) = self.transform(g) {
-                    modified = true;
-                    Self::push_replacement(&mut t, g, rep);
-                    continue;
-                }
-            }
-            for (i, c) in g.char_indices() {
-                let part = &g[i..i + c.len_utf8()];
-                if let Some(rep) = self.transform(part) {
+            self.grapheme_parts(g, |part, rep| match rep {
+                Some(rep) => {
                     modified = true;
                     Self::push_replacement(&mut t, part, rep);
-                } else {
-                    t.push((c, 0));
                 }
-            }
+                None => t.extend(part.chars().map(|c| (c, 0))),
+            });
         }
         if modified {
             n.transform(t, 0);

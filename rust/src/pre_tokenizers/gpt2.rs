@@ -130,11 +130,6 @@ fn ascii_class_mask(w: u64, bits: u8) -> Option<u64> {
     }
 }
 
-#[cfg(test)]
-fn ascii_letters(w: u64) -> u64 {
-    ascii_in(w, 0x20, b'a', b'z')
-}
-
 /// The end of the run of chars starting at `i` whose class has `bits`
 /// (or, with `bits == 0`, the run of chars with none of L, N, S:
 /// `[^\s\p{L}\p{N}]`).
@@ -459,7 +454,7 @@ mod tests {
             for b in 0..=255u8 {
                 let mut chunk = *b"abcdWXYZ";
                 chunk[pos] = b;
-                let m = ascii_letters(u64::from_le_bytes(chunk));
+                let m = ascii_in(u64::from_le_bytes(chunk), 0x20, b'a', b'z');
                 let first = chunk
                     .iter()
                     .position(|c| !c.is_ascii_alphabetic())
