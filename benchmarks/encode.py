@@ -350,7 +350,7 @@ def plot(rows: List[Dict], path: Path) -> None:
         ("fasttok encode_batch", "fasttok_mbs"),
         ("fasttok flat ids", "fasttok_ids_mbs"),
     ]
-    for ax, (size, threads) in zip(axes[:, 0], groups):
+    for ax, (size, threads) in zip(axes[:, 0], groups, strict=False):
         sub = [r for r in rows if (r["size"], r["threads"]) == (size, threads)]
         xs = range(len(sub))
         for k, (label, key) in enumerate(series):

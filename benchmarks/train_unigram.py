@@ -68,7 +68,7 @@ def compare(ours: List, ref: List) -> str:
     if set(a) != set(b):
         return f"DIFFERS: {len(set(a) ^ set(b))} pieces in only one"
     moved = [p for p in a if abs(a[p] - b[p]) > 1e-9 * max(1.0, abs(b[p]))]
-    pairs = zip(sorted(a[p] for p in moved), sorted(b[p] for p in moved))
+    pairs = zip(sorted(a[p] for p in moved), sorted(b[p] for p in moved), strict=False)
     if any(len(p) != 1 for p in moved) or any(abs(x - y) > 1e-9 * max(1.0, abs(y)) for x, y in pairs):
         return "DIFFERS: scores"
     return f"same pieces and scores ({len(moved)} put-back chars in another order)"

@@ -68,7 +68,7 @@ def assert_same(hf: Any, ft: Any, context: str) -> None:
                 f"fasttok {b[max(0, i - 2) : i + 3]} (tokens {hf.tokens[max(0, i - 2) : i + 3]})"
             )
     assert len(hf.overflowing) == len(ft.overflowing), f"{context}: number of overflowing encodings"
-    for k, (a, b) in enumerate(zip(hf.overflowing, ft.overflowing)):
+    for k, (a, b) in enumerate(zip(hf.overflowing, ft.overflowing, strict=True)):
         assert_same(a, b, f"{context} overflowing[{k}]")
 
 
@@ -106,7 +106,7 @@ def test_single(named: str, add_special_tokens: bool) -> None:
 def test_pair(named: str) -> None:
     hf, ft = pair_of(named)
     ts = texts()
-    for x, y in zip(ts[::2], ts[1::2]):
+    for x, y in zip(ts[::2], ts[1::2], strict=False):
         for sp in (True, False):
             assert_same(hf.encode(x, y, add_special_tokens=sp), ft.encode(x, y, add_special_tokens=sp), f"{named} pair")
 
@@ -117,7 +117,8 @@ def test_pretokenized(named: str) -> None:
         words = text.split()
         assert_same(hf.encode(words, is_pretokenized=True), ft.encode(words, is_pretokenized=True), f"{named} words")
     words = [t.split() for t in texts()[60:80]]
-    for a, b in zip(hf.encode_batch(words, is_pretokenized=True), ft.encode_batch(words, is_pretokenized=True)):
+    pairs = zip(hf.encode_batch(words, is_pretokenized=True), ft.encode_batch(words, is_pretokenized=True), strict=True)
+    for a, b in pairs:
         assert_same(a, b, f"{named} batch words")
 
 
@@ -137,7 +138,7 @@ def test_file_settings(named: str) -> None:
     ts = texts()
     for text in ts:
         assert_same(hf.encode(text), ft.encode(text), f"{named} {text[:40]!r}")
-    for a, b in zip(hf.encode_batch(ts), ft.encode_batch(ts)):
+    for a, b in zip(hf.encode_batch(ts), ft.encode_batch(ts), strict=True):
         assert_same(a, b, f"{named} batch")
 
 
@@ -150,7 +151,7 @@ def test_truncation_and_padding(named: str, direction: str, strategy: str) -> No
         t.enable_truncation(24 + extra, stride=5, strategy=strategy, direction=direction)
         t.enable_padding(direction=direction, pad_id=3, pad_token="<pad>", pad_to_multiple_of=8)
     ts = [t for t in texts() if t.strip()][:40]
-    pairs = list(zip(ts[::2], ts[1::2]))
+    pairs = list(zip(ts[::2], ts[1::2], strict=False))
     if strategy != "only_second":
         for text in ts:
             same_or_both_fail(lambda t, text=text: t.encode(text), hf, ft, f"{named} {strategy} {direction} single")
@@ -177,7 +178,7 @@ def test_fixed_padding(named: str) -> None:
     for t in (hf, ft):
         t.enable_padding(length=64, direction="left", pad_type_id=1)
     ts = texts()[:40]
-    for a, b in zip(hf.encode_batch(ts), ft.encode_batch(ts)):
+    for a, b in zip(hf.encode_batch(ts), ft.encode_batch(ts), strict=True):
         assert_same(a, b, f"{named} fixed padding")
 
 

@@ -33,9 +33,9 @@ def test_long_sweep(name: str, corpus: str) -> None:
     for t in (hf, ft):
         t.no_padding()
         t.no_truncation()
-    for a, b, d in zip(hf.encode_batch(docs), ft.encode_batch(docs), docs):
+    for a, b, d in zip(hf.encode_batch(docs), ft.encode_batch(docs), docs, strict=True):
         assert_same(a, b, f"{name} {corpus} {d[:40]!r}")
         assert hf.decode(a.ids) == ft.decode(a.ids)
-    pairs = list(zip(docs[::2], docs[1::2]))[:200]
-    for a, b in zip(hf.encode_batch(pairs), ft.encode_batch(pairs)):
+    pairs = list(zip(docs[::2], docs[1::2], strict=False))[:200]
+    for a, b in zip(hf.encode_batch(pairs), ft.encode_batch(pairs), strict=True):
         assert_same(a, b, f"{name} {corpus} pair")

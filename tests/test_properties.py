@@ -124,7 +124,7 @@ def test_pairs_match_tokenizers(name: str, text: str, pair: str) -> None:
 def test_batch_equals_one_by_one(name: str, texts: list) -> None:
     _, ft = pair_of(name)
     batch = ft.encode_batch(texts)
-    for t, e in zip(texts, batch):
+    for t, e in zip(texts, batch, strict=True):
         one = ft.encode(t)
         assert (e.ids, e.offsets, e.tokens) == (one.ids, one.offsets, one.tokens)
     flat, starts = ft.encode_batch_ids(texts)
@@ -147,6 +147,13 @@ def test_lone_surrogate_is_a_clear_error() -> None:
         ft.encode("abc\ud800def")
     with pytest.raises(fasttok.InputError, match="surrogate"):
         ft.encode_batch(["ok", "\udfff"])
+    # The flat batch reports the first bad text by position, however the
+    # texts are shared out between threads.
+    batch = ["ok"] * 500 + ["\ud800x"] + ["fine"] * 500 + ["\udfff"]
+    with pytest.raises(fasttok.InputError, match="text 500 contains a lone surrogate"):
+        ft.encode_batch_ids(batch)
+    with pytest.raises(TypeError, match="text 3: expected str"):
+        ft.encode_batch_ids(["a", "b", "c", 4, "\ud800"])
 
 
 @pytest.mark.parametrize("name", [n for n in ("llama2", "mistral-7b") if n in SOURCES])

@@ -514,7 +514,7 @@ def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
     else:
         raise CliError(f"--reference: expected hf or tiktoken:NAME, got {ref_name!r}")
     a, b = run_ours(), run_ref()
-    differ = sum(x != y for x, y in zip(a, b))
+    differ = sum(x != y for x, y in zip(a, b, strict=False))
     if differ:
         out.write(f"{differ} of {len(docs)} documents differ from {ref_name}: not timed (see fasttok parity)\n")
         return 1
@@ -615,7 +615,7 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
     pieces.append(text[last:])
     out.write("".join(pieces) + "\n")
     out.write(f"{len(enc.ids)} tokens\n")
-    for i, (id_, token, (start, end)) in enumerate(zip(enc.ids, enc.tokens, enc.offsets)):
+    for i, (id_, token, (start, end)) in enumerate(zip(enc.ids, enc.tokens, enc.offsets, strict=False)):
         out.write(f"{i:>5}  {id_:>8}  {token!r:<24} {start}-{end}\n")
     return 0
 

@@ -4,6 +4,8 @@
 //!
 //! The corpus is cut into documents of about `doc_bytes` (default 8000) at
 //! line ends; each is encoded once, in order (a cold start, like a real run).
+//! Env: `SPLIT_ONLY`, `COLD_ONLY`, `WARM_MANY` (more passes), `THREADS`
+//! (then passes on all threads, `PAUSE_MS` apart).
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -64,6 +66,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let dt = t.elapsed().as_secs_f64();
         println!("encode_ids {pass}: {:.1} MB/s, {n} ids", mb / dt);
+    }
+    if std::env::var_os("THREADS").is_some() {
+        // All threads (the caller and the helpers, as a Python batch call
+        // runs) on the same documents, after the passes above warmed this
+        // thread only; `PAUSE_MS` idles between passes, as a Python loop
+        // does between calls.
+        let pause: u64 = std::env::var("PAUSE_MS").map_or(Ok(0), |s| s.parse())?;
+        for pass in 0..20 {
+            std::thread::sleep(std::time::Duration::from_millis(pause));
+            let t = Instant::now();
+            let n: usize = fasttok::util::par_map(&docs, |d| tok.encode_ids(d, false))?
+                .iter()
+                .map(Vec::len)
+                .sum();
+            let dt = t.elapsed().as_secs_f64();
+            println!(
+                "all {} threads, pass {pass}: {:.1} MB/s, {n} ids",
+                fasttok::util::num_threads(),
+                mb / dt
+            );
+        }
     }
     Ok(())
 }

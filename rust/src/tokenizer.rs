@@ -771,12 +771,8 @@ impl Tokenizer {
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> Result<Vec<Encoding>> {
-        let mut out: Vec<Encoding> = crate::util::pool().install(|| {
-            inputs
-                .par_iter()
-                .map(|i| self.encode(i, add_special_tokens, offsets))
-                .collect::<Result<Vec<_>>>()
-        })?;
+        let mut out =
+            crate::util::par_map(inputs, |i| self.encode(i, add_special_tokens, offsets))?;
         if let Some(params) = &self.padding {
             pad_encodings(&mut out, params);
         }
@@ -814,11 +810,7 @@ impl Tokenizer {
         seqs: &[Vec<u32>],
         skip_special_tokens: bool,
     ) -> Result<Vec<String>> {
-        crate::util::pool().install(|| {
-            seqs.par_iter()
-                .map(|ids| self.decode(ids, skip_special_tokens))
-                .collect()
-        })
+        crate::util::par_map(seqs, |ids| self.decode(ids, skip_special_tokens))
     }
 }
 

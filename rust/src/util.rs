@@ -4,13 +4,31 @@
 use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 
-/// The rayon pool used for batches. It is created lazily and re-created in a
-/// forked child (whose copy of the parent's pool has no threads behind it and
-/// would deadlock), detected by a change of process id.
+type PoolSlot = Mutex<Option<(u32, Arc<rayon::ThreadPool>)>>;
+
+/// The rayon pool used for training and for splitting one huge text. It is
+/// created lazily and re-created in a forked child (whose copy of the
+/// parent's pool has no threads behind it and would deadlock), detected by a
+/// change of process id.
 pub fn pool() -> Arc<rayon::ThreadPool> {
-    static POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+    static POOL: PoolSlot = Mutex::new(None);
+    pool_in(&POOL, num_threads(), "fasttok")
+}
+
+/// The threads that help a caller through a batch ([`par_map`]): one fewer
+/// than [`num_threads`], as the caller works too. Fork-safe as [`pool`].
+fn helpers() -> Arc<rayon::ThreadPool> {
+    static HELPERS: PoolSlot = Mutex::new(None);
+    pool_in(
+        &HELPERS,
+        num_threads().saturating_sub(1).max(1),
+        "fasttok-helper",
+    )
+}
+
+fn pool_in(slot: &PoolSlot, threads: usize, name: &'static str) -> Arc<rayon::ThreadPool> {
     let pid = std::process::id();
-    let mut guard = match POOL.lock() {
+    let mut guard = match slot.lock() {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     };
@@ -23,10 +41,9 @@ pub fn pool() -> Arc<rayon::ThreadPool> {
             std::mem::forget(old);
         }
     }
-    let threads = num_threads();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .thread_name(|i| format!("fasttok-{i}"))
+        .thread_name(move |i| format!("{name}-{i}"))
         .build()
         .map(Arc::new)
         .unwrap_or_else(|_| {
@@ -186,5 +203,234 @@ impl<V> WordCache<V> {
             self.owner = owner;
         }
         self.map.insert(word.into(), value);
+    }
+}
+
+/// `f` on every item, in parallel on the calling thread and the helper
+/// threads ([`num_threads`] in all), results in input order; else the error
+/// of the first failing item (by position, as a sequential run would give).
+///
+/// The caller works instead of waiting, so a batch starts at once on a
+/// thread that is already running. Each thread owns one contiguous segment
+/// of the items and works through it from the front; a thread done with its
+/// own takes what is left of the others from their back. So a helper that
+/// is slow to wake (on a virtual machine an idle vCPU can take milliseconds)
+/// costs little, and when the same batch (or a similar one) comes again,
+/// each thread sees mostly the texts it saw before: its per-thread caches
+/// are warm. With one thread, `f` runs on the caller alone.
+pub fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> crate::error::Result<R> + Sync,
+) -> crate::error::Result<Vec<R>> {
+    par_map_fed(items.len(), |i| items.get(i), |_| Ok(()), f)
+}
+
+/// [`par_map`] over `n` items that the caller produces while the helpers
+/// already work: `feed` runs first on the caller and makes the items
+/// available (`item(i)` is `None` until then), in the order it is given
+/// (the helpers' segments first, the caller's own last). A helper that
+/// reaches an item not yet fed waits for it. An error from `feed` stops
+/// everything and is the result.
+///
+/// For Python input: the caller converts the texts (which needs the GIL,
+/// so only one thread can) while the helpers encode those already done.
+pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
+    n: usize,
+    item: impl Fn(usize) -> Option<&'a T> + Sync,
+    feed: impl FnOnce(&mut dyn Iterator<Item = usize>) -> crate::error::Result<()>,
+    f: impl Fn(&T) -> crate::error::Result<R> + Sync,
+) -> crate::error::Result<Vec<R>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let missing = || crate::error::Error::input("batch: an item was not provided");
+    let threads = if n > 1 { num_threads() } else { 1 };
+    if threads <= 1 {
+        feed(&mut (0..n))?;
+        return (0..n).map(|i| f(item(i).ok_or_else(missing)?)).collect();
+    }
+    let helpers = helpers();
+    let threads = helpers.current_num_threads() + 1;
+    let chunk = (n / (threads * 32)).clamp(1, 64);
+    let bounds = |k: usize| (k * n / threads, (k + 1) * n / threads);
+    // Segment k is items[bounds(k)]; its state is the range not yet claimed.
+    let segments: Vec<Mutex<(usize, usize)>> =
+        (0..threads).map(|k| Mutex::new(bounds(k))).collect();
+    let claim = |k: usize, from_back: bool| -> Option<(usize, usize)> {
+        let mut g = match segments[k].lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let (a, b) = *g;
+        if a >= b {
+            return None;
+        }
+        let take = chunk.min(b - a);
+        Some(if from_back {
+            g.1 = b - take;
+            (b - take, b)
+        } else {
+            g.0 = a + take;
+            (a, a + take)
+        })
+    };
+    let aborted = AtomicBool::new(false);
+    // An item, once fed (waiting for the caller if need be); `None` when
+    // feeding stopped.
+    let wait_for = |i: usize| -> Option<&'a T> {
+        let mut spins = 0u32;
+        loop {
+            if let Some(t) = item(i) {
+                return Some(t);
+            }
+            if aborted.load(Ordering::Acquire) {
+                return None;
+            }
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else if spins < 256 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(std::time::Duration::from_micros(50));
+            }
+        }
+    };
+    // The position of the first failing item seen so far: items after it
+    // are skipped, items before it still run (one of them may fail too).
+    let first_bad = AtomicUsize::new(usize::MAX);
+    let done: Mutex<Vec<(usize, crate::error::Result<R>)>> = Mutex::new(Vec::new());
+    let work = |me: usize| {
+        let mut mine = Vec::new();
+        let mut victim = me;
+        'claims: loop {
+            let Some((a, b)) = claim(victim, victim != me) else {
+                victim = (victim + 1) % threads;
+                if victim == me {
+                    break;
+                }
+                continue;
+            };
+            for i in a..b {
+                if i > first_bad.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Some(t) = wait_for(i) else {
+                    break 'claims;
+                };
+                let r = f(t);
+                if r.is_err() {
+                    first_bad.fetch_min(i, Ordering::Relaxed);
+                }
+                mine.push((i, r));
+            }
+        }
+        match done.lock() {
+            Ok(mut d) => d.append(&mut mine),
+            Err(p) => p.into_inner().append(&mut mine),
+        }
+    };
+    let fed = helpers.in_place_scope(|s| {
+        s.spawn_broadcast(|_, ctx| work(ctx.index() % (threads - 1) + 1));
+        let (own_start, own_end) = bounds(0);
+        let fed = feed(&mut (own_end..n).chain(own_start..own_end));
+        if fed.is_err() {
+            aborted.store(true, Ordering::Release);
+        } else {
+            work(0);
+        }
+        fed
+    });
+    fed?;
+    let mut done = match done.into_inner() {
+        Ok(d) => d,
+        Err(p) => p.into_inner(),
+    };
+    let bad = first_bad.into_inner();
+    if bad != usize::MAX {
+        if let Some(e) = done
+            .into_iter()
+            .find_map(|(i, r)| r.err().filter(|_| i == bad))
+        {
+            return Err(e);
+        }
+        return Err(crate::error::Error::input(
+            "batch: a failing item lost its error",
+        ));
+    }
+    if done.len() != n {
+        return Err(missing());
+    }
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn par_map_keeps_order_and_reports_the_first_error() {
+        let items: Vec<u64> = (0..20_000).collect();
+        // Uneven work, so that threads take from each other's segments.
+        let slow = |&x: &u64| -> crate::error::Result<u64> {
+            let spin = if x % 7 == 0 { 2000 } else { 10 };
+            Ok((0..spin).fold(x, |a, k| a.wrapping_mul(31).wrapping_add(k)))
+        };
+        let want: Vec<u64> = items.iter().map(|x| slow(x).unwrap_or(0)).collect();
+        for _ in 0..5 {
+            assert_eq!(par_map(&items, slow).ok(), Some(want.clone()));
+        }
+        for bad in [[3, 19_990], [12_000, 19_999], [0, 1]] {
+            let r = par_map(&items, |&x| {
+                if bad.contains(&x) {
+                    Err(crate::error::Error::input(format!("item {x}")))
+                } else {
+                    slow(&x)
+                }
+            });
+            let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(msg.contains(&format!("item {}", bad[0])), "{msg}");
+        }
+        assert_eq!(par_map(&[] as &[u64], slow).ok(), Some(vec![]));
+        assert_eq!(par_map(&[5u64], |&x| Ok(x)).ok(), Some(vec![5]));
+    }
+
+    #[test]
+    fn par_map_fed_waits_for_items_and_stops_on_a_feed_error() {
+        use std::sync::OnceLock;
+        let n = 5000;
+        let slots: Vec<OnceLock<u64>> = (0..n).map(|_| OnceLock::new()).collect();
+        let mut fed = Vec::new();
+        let r = par_map_fed(
+            n,
+            |i| slots.get(i).and_then(OnceLock::get),
+            |order| {
+                for i in order {
+                    fed.push(i);
+                    // Slow enough that helpers catch up and wait.
+                    std::hint::black_box((0..200).sum::<u64>());
+                    let _ = slots[i].set(i as u64 * 3);
+                }
+                Ok(())
+            },
+            |&x| Ok(x + 1),
+        );
+        let want: Vec<u64> = (0..n as u64).map(|i| i * 3 + 1).collect();
+        assert_eq!(r.ok(), Some(want));
+        fed.sort_unstable();
+        assert_eq!(fed, (0..n).collect::<Vec<_>>());
+        let empty: Vec<OnceLock<u64>> = (0..n).map(|_| OnceLock::new()).collect();
+        let r = par_map_fed(
+            n,
+            |i| empty.get(i).and_then(OnceLock::get),
+            |order| {
+                for i in order.take(10) {
+                    let _ = empty[i].set(1);
+                }
+                Err(crate::error::Error::input("feed failed"))
+            },
+            |&x| Ok(x),
+        );
+        let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("feed failed"), "{msg}");
     }
 }
