@@ -268,9 +268,10 @@ READING = """### Reading the encoding numbers
   in one 128-bit key, up to three ids held inline), with no `NormalizedString`, no
   `Encoding` and no Python object per token.
 - `encode_batch` builds everything an `Encoding` holds (offsets, tokens, masks).
-- Llama-2 and Unigram (Metaspace pre-tokenizer) take the general path for their
-  pre-tokenizer; Llama-2's one BPE word per document is cut before each `▁` where no
-  merge can cross (checked on the merges at load), so the word cache applies.
+- Metaspace (Unigram, Mistral) is a step of the plain splitter too; Llama-2's one BPE
+  word per document (no pre-tokenizer) is cut before each `▁` and around the ASCII chars
+  no merge can join (`\\n`, `\\t`: checked on the vocabulary and merges at load), so the
+  id cache applies to it as well.
 - Each timed pass encodes the documents with a different ending (a few extra line
   breaks), so a cache of whole documents cannot answer (gigatoken keeps one: on repeated
   documents it reports several times its cold speed). Every library keeps its word

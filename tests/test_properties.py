@@ -165,6 +165,62 @@ def test_long_sentencepiece_words(name: str, parts: list) -> None:
     check(name, " ".join(parts) + " " + "▁ ▁▁x" * 20)
 
 
+def _sentencepiece_bpe(joined: bool, fuse_unk: bool, byte_fallback: bool) -> str:
+    """A small Llama-2-style BPE (Prepend + Replace, no pre-tokenizer). With
+    `joined`, tokens join `\n` and `\t` to neighbours (no cut around them is
+    exact then); `x` is unknown."""
+    import json
+
+    vocab = {"<unk>": 0, "\u2581": 1, "a": 2, "b": 3, "\n": 4, "\t": 5, "\u2581a": 6, "ab": 7, "\u2581\u2581": 8}
+    merges = ["\u2581 a", "a b", "\u2581 \u2581"]
+    if joined:
+        vocab.update({"a\n": 9, "\n\n": 10, "\tb": 11})
+        merges += ["a \n", "\n \n", "\t b"]
+    if byte_fallback:
+        vocab.update({f"<0x{b:02X}>": 100 + b for b in range(256)})
+    return json.dumps(
+        {
+            "version": "1.0",
+            "normalizer": {
+                "type": "Sequence",
+                "normalizers": [
+                    {"type": "Prepend", "prepend": "\u2581"},
+                    {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"},
+                ],
+            },
+            "model": {
+                "type": "BPE",
+                "unk_token": "<unk>",
+                "fuse_unk": fuse_unk,
+                "byte_fallback": byte_fallback,
+                "vocab": vocab,
+                "merges": merges,
+            },
+        }
+    )
+
+
+@pytest.mark.parametrize("joined", [False, True])
+@pytest.mark.parametrize("fuse_unk", [False, True])
+@pytest.mark.parametrize("byte_fallback", [False, True])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.text(alphabet="ab x\n\t\u2581", max_size=60), min_size=1, max_size=6))
+def test_sentencepiece_cuts_around_isolated_chars(
+    joined: bool, fuse_unk: bool, byte_fallback: bool, texts: list
+) -> None:
+    """Without a pre-tokenizer, fasttok cuts a SentencePiece-style text before
+    `▁` and around chars no merge can join (Llama-2's `\n`): the ids and
+    offsets must be `tokenizers'`, whether such chars are joinable or not,
+    known or unknown, with or without byte fallback."""
+    src = _sentencepiece_bpe(joined, fuse_unk, byte_fallback)
+    hf, ft = tokenizers.Tokenizer.from_str(src), fasttok.Tokenizer.from_str(src)
+    flat, starts = ft.encode_batch_ids(texts, add_special_tokens=False)
+    for i, t in enumerate(texts):
+        a, b = hf.encode(t), ft.encode(t)
+        assert (a.ids, a.offsets) == (b.ids, b.offsets), repr(t)
+        assert list(flat[starts[i] : starts[i + 1]]) == a.ids, repr(t)
+
+
 @pytest.mark.parametrize("name", sorted(SOURCES))
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(TEXT, min_size=1, max_size=4))

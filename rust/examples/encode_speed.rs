@@ -35,7 +35,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mb = text.len() as f64 / 1e6;
     if let fasttok::models::Model::BPE(b) = &*tok.model {
-        println!("metaspace cuts: {}", b.cuts_before_metaspace());
+        println!(
+            "metaspace cuts: {}, isolated {:?}",
+            b.cuts_before_metaspace(),
+            (0..128u8)
+                .filter(|&c| b.isolated_chars() >> c & 1 == 1)
+                .map(char::from)
+                .collect::<String>()
+        );
     }
     if let Some(pre) = tok.pre_tokenizer.as_ref() {
         if let Some(sp) = fasttok::pre_tokenizers::plain::PlainSplitter::new(pre) {

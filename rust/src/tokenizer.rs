@@ -710,7 +710,7 @@ impl Tokenizer {
                 // SentencePiece-style BPE without a pre-tokenizer (Llama-2):
                 // the text is one word, cut where no merge can cross.
                 (None, Model::BPE(b)) if b.cuts_before_metaspace() => {
-                    crate::models::bpe::metaspace_pieces(text, &mut word);
+                    crate::models::bpe::metaspace_pieces(text, b.isolated_chars(), &mut word);
                     Ok(())
                 }
                 (None, _) => {

@@ -48,6 +48,10 @@ pub struct Bpe {
     /// True when a word can be cut before every `▁` that follows another char
     /// without changing the result (see `metaspace_cuts_are_exact`).
     metaspace_cuts: bool,
+    /// ASCII chars (bit per char) that no merge can join to a neighbour
+    /// (see `isolated_ascii`): with `metaspace_cuts`, a word is also cut
+    /// before and after each.
+    isolated: u128,
 }
 
 const METASPACE: char = '\u{2581}';
@@ -79,6 +83,46 @@ fn metaspace_cuts_are_exact(b: &Bpe) -> bool {
     })
 }
 
+/// The ASCII chars no merge can join to a neighbour, so that a word may be
+/// cut before and after each without changing its ids (on top of the
+/// metaspace cuts, whose conditions must hold too): chars in no token of two
+/// or more chars, that are a token themselves or, with byte fallback, whose
+/// `<0xNN>` token is in no merge. (An unknown char is left out: with
+/// `fuse_unk`, runs of them fuse.) Llama-2's `\n` and `\t` are such chars:
+/// code split into lines caches well.
+fn isolated_ascii(b: &Bpe) -> u128 {
+    let mut joined = 0u128;
+    for tok in b.vocab.keys() {
+        if tok.chars().nth(1).is_some() {
+            for c in tok.bytes().filter(u8::is_ascii) {
+                joined |= 1 << c;
+            }
+        }
+    }
+    let in_merges: std::collections::HashSet<u32> = b
+        .merges
+        .keys()
+        .flat_map(|&k| [(k >> 32) as u32, k as u32])
+        .collect();
+    let mut isolated = 0u128;
+    for c in 0..128u8 {
+        if joined >> c & 1 == 1 {
+            continue;
+        }
+        let own_token = b
+            .vocab
+            .contains_key(char::from(c).encode_utf8(&mut [0; 4]) as &str);
+        let byte_token = b
+            .byte_ids
+            .as_ref()
+            .is_some_and(|t| !in_merges.contains(&t[usize::from(c)]));
+        if own_token || byte_token {
+            isolated |= 1 << c;
+        }
+    }
+    isolated
+}
+
 /// Chars below this have a slot in `Bpe::char_ids`.
 const CHAR_IDS: usize = 0x800;
 /// Words of at most this many symbols merge by a scan for the best pair
@@ -101,18 +145,40 @@ thread_local! {
 }
 
 /// Calls `f` with the pieces of `word` cut before each `▁` that follows
-/// another char (a cut no merge crosses when `Bpe::cuts_before_metaspace`).
-pub fn metaspace_pieces<'w>(word: &'w str, mut f: impl FnMut(&'w str)) {
+/// another char, and before and after each ASCII char of `isolated` (cuts
+/// no merge crosses when `Bpe::cuts_before_metaspace`; see
+/// [`Bpe::isolated_chars`]).
+pub fn metaspace_pieces<'w>(word: &'w str, isolated: u128, mut f: impl FnMut(&'w str)) {
+    let b = word.as_bytes();
     let mut start = 0;
-    let mut prev: Option<char> = None;
-    for (i, c) in word.char_indices() {
-        if c == METASPACE && prev.is_some_and(|p| p != METASPACE) {
-            f(&word[start..i]);
-            start = i;
+    // Whether the previous char is `▁` (a `▁` run is never cut inside).
+    let mut after_meta = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == 0xE2 && b.get(i + 1..i + 3) == Some(&[0x96, 0x81]) {
+            // `▁` (U+2581, E2 96 81).
+            if !after_meta && i > start {
+                f(&word[start..i]);
+                start = i;
+            }
+            after_meta = true;
+            i += 3;
+            continue;
         }
-        prev = Some(c);
+        after_meta = false;
+        if c < 128 && isolated >> c & 1 == 1 {
+            if i > start {
+                f(&word[start..i]);
+            }
+            f(&word[i..i + 1]);
+            start = i + 1;
+        }
+        i += 1;
     }
-    f(&word[start..]);
+    if start < b.len() {
+        f(&word[start..]);
+    }
 }
 
 fn merge_key(a: u32, b: u32) -> u64 {
@@ -203,6 +269,11 @@ impl Bpe {
                 self.byte_ids = Some(t);
             }
         }
+        self.isolated = if self.metaspace_cuts {
+            isolated_ascii(self)
+        } else {
+            0
+        };
         Ok(())
     }
 
@@ -457,6 +528,12 @@ impl Bpe {
         self.metaspace_cuts
     }
 
+    /// The ASCII chars (bit per char) a word is also cut around when
+    /// [`Bpe::cuts_before_metaspace`] (see `isolated_ascii`).
+    pub fn isolated_chars(&self) -> u128 {
+        self.isolated
+    }
+
     /// See [`super::Model::cache_uid`]: none with dropout.
     pub fn cache_uid(&self) -> Option<u64> {
         self.dropout.is_none_or(|d| d <= 0.0).then_some(self.uid)
@@ -553,11 +630,12 @@ impl Bpe {
     }
 
     /// Encodes a long word piece by piece, cut before each `▁` that follows
-    /// another char (exact when `metaspace_cuts` holds).
+    /// another char and around isolated chars (exact when `metaspace_cuts`
+    /// holds).
     fn encode_cut(&self, word: &str) -> Result<Vec<(u32, u32)>> {
         let mut out = Vec::with_capacity(word.len() / 3);
         let mut err = Ok(());
-        metaspace_pieces(word, |piece| {
+        metaspace_pieces(word, self.isolated, |piece| {
             if err.is_ok() {
                 match self.encode_piece(piece) {
                     Ok(p) => out.extend(p),
