@@ -234,6 +234,64 @@ def test_flat_ids_match_tokenizers(name: str, texts: list) -> None:
             assert list(flat[starts[i] : starts[i + 1]]) == hf.encode(t, add_special_tokens=special).ids, (t, special)
 
 
+# Chars whose grapheme clusters take the rarer UAX #29 rules: Indic conjuncts
+# (virama), Hangul jamo, regional indicators, ZWJ emoji sequences, Prepend,
+# SpacingMark, CR LF; and chars SentencePiece maps (fullwidth, ligature,
+# circled digit, soft hyphen, ideographic space).
+GRAPHEME_STRESS = (
+    "aA \r\n\x1f\x07\u0915\u094d\u0937\u093f\u093e\u0902\u1100\u1161\u11a8\uac00\uac01"
+    "\U0001f1eb\U0001f1f7\u200d\U0001f44d\U0001f3fd\u00a9\u2764\ufe0f\u0e01\u0e33\u0e31"
+    "\u0600\u0605\u0301\uff21\ufb01\u2460\u00ad\u3000\u0627\u064b\u05d0\u05b8"
+)
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(SOURCES) if '"Precompiled"' in SOURCES[n]])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.text(alphabet=GRAPHEME_STRESS, max_size=40), min_size=1, max_size=5))
+def test_precompiled_graphemes_on_the_flat_path(name: str, texts: list) -> None:
+    """SentencePiece's map goes grapheme by grapheme; the flat-ids path finds
+    most graphemes without the segmenter (a char alone, or a char and the
+    marks after it): the ids must be `tokenizers'` on text made of the chars
+    whose clusters follow the rarer rules."""
+    hf, ft = pair_of(name)
+    flat, starts = ft.encode_batch_ids(texts, add_special_tokens=False)
+    for i, t in enumerate(texts):
+        assert list(flat[starts[i] : starts[i + 1]]) == hf.encode(t, add_special_tokens=False).ids, repr(t)
+
+
+# Chars that NFD decomposes (accents, Hangul syllables, Greek with tonos),
+# combining marks of several classes, and combining chars that are not Mn
+# and so survive accent stripping (U+302E/F, U+1D165, U+1D16D): the order
+# NFD gives them matters.
+ACCENTED = (
+    "aA\u00e9\u00c9\u0301\u0308\u0327\u00f1\u00d1\uac00\uac01\u1100\u1161\u11a8\u1e09\u01c5\ufb01"
+    "\u302e\u302f\U0001d165\U0001d16d\u0345\u0386\u0390\u1f70\u1fb3\u0401\u0439\u0915\u093f\u094d"
+    "\u4e2d \t\n\u00a0\u0130\u00df\u1e9e\u0f73\u0f75"
+)
+
+
+@pytest.mark.parametrize("strip_accents", [None, True, False])
+@pytest.mark.parametrize("lowercase", [True, False])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.text(alphabet=ACCENTED, max_size=30), min_size=1, max_size=5))
+def test_bert_normalizer_on_the_flat_path(strip_accents: Any, lowercase: bool, texts: list) -> None:
+    """BERT's accent stripping (NFD, then no Mn) goes char by char on the
+    flat-ids path, and by NFD when a kept char is a combining one: the ids
+    must be `tokenizers'` for every setting of the normalizer."""
+    import json
+
+    if "bert-base-uncased" not in SOURCES:
+        pytest.skip("no BERT vocabulary")
+    doc = json.loads(SOURCES["bert-base-uncased"])
+    doc["normalizer"].update(strip_accents=strip_accents, lowercase=lowercase)
+    src = json.dumps(doc)
+    hf, ft = tokenizers.Tokenizer.from_str(src), fasttok.Tokenizer.from_str(src)
+    flat, starts = ft.encode_batch_ids(texts, add_special_tokens=False)
+    for i, t in enumerate(texts):
+        assert list(flat[starts[i] : starts[i + 1]]) == hf.encode(t, add_special_tokens=False).ids, repr(t)
+        assert ft.normalizer.normalize_str(t) == hf.normalizer.normalize_str(t), repr(t)
+
+
 # Normalizer corner cases for the plain-string paths (graphemes for
 # SentencePiece's precompiled map, CR LF, combining marks after ASCII, flags).
 TRICKY = [
@@ -253,6 +311,7 @@ TRICKY = [
     "\u00ad",
     "\u210c",
     "x\x00y",
+    "\x1f\u0300",
     "\t\x0b\x0c",
     "  a   b ",
 ]

@@ -217,23 +217,60 @@ impl BertNormalizer {
                 t.push(c);
             }
         }
-        let stripped: Box<dyn Iterator<Item = char>> =
-            if self.strip_accents.unwrap_or(self.lowercase) {
-                if nfd_stable(&t) {
-                    Box::new(t.chars().filter(|&c| !is_nonspacing_mark(c)))
-                } else {
-                    Box::new(t.nfd().map(|(c, _)| c).filter(|&c| !is_nonspacing_mark(c)))
-                }
-            } else {
-                Box::new(t.chars())
-            };
+        if self.strip_accents.unwrap_or(self.lowercase) && !nfd_stable(&t) {
+            let mark = out.len();
+            if self.strip_by_char(&t, out) {
+                return;
+            }
+            // A kept combining char: NFD's reordering may matter.
+            out.truncate(mark);
+            let stripped = t.nfd().map(|(c, _)| c).filter(|&c| !is_nonspacing_mark(c));
+            return self.push_all(stripped, out);
+        }
+        let strip = self.strip_accents.unwrap_or(self.lowercase);
+        self.push_all(t.chars().filter(|&c| !strip || !is_nonspacing_mark(c)), out);
+    }
+
+    fn push_all(&self, chars: impl Iterator<Item = char>, out: &mut String) {
         if self.lowercase {
-            for c in stripped {
+            for c in chars {
                 push_lower(out, c);
             }
         } else {
-            out.extend(stripped);
+            out.extend(chars);
         }
+    }
+
+    /// NFD then removal of nonspacing marks (then lowercase), one char at a
+    /// time: each char's canonical decomposition, less its Mn chars. NFD's
+    /// canonical reordering only moves combining chars (non-starters) among
+    /// themselves, and all of those go when they are Mn; so this is exact
+    /// unless a kept char is a non-starter: false then (`out` partly
+    /// written), for the caller to redo the run by NFD.
+    fn strip_by_char(&self, t: &str, out: &mut String) -> bool {
+        use unicode_normalization_alignments::char::{
+            canonical_combining_class, decompose_canonical,
+        };
+        let mut ok = true;
+        for c in t.chars() {
+            if bmp_class(c).is_some_and(|k| k & NFD_STABLE != 0) {
+                self.push_all(std::iter::once(c), out);
+                continue;
+            }
+            decompose_canonical(c, |d| {
+                if is_nonspacing_mark(d) {
+                    return;
+                }
+                if canonical_combining_class(d) != 0 {
+                    ok = false;
+                }
+                self.push_all(std::iter::once(d), out);
+            });
+            if !ok {
+                return false;
+            }
+        }
+        true
     }
 
     pub fn normalize(&self, n: &mut NormalizedString) {

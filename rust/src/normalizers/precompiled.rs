@@ -74,6 +74,73 @@ pub fn base64_decode(s: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// [`grapheme_props`]: the property bits have been computed.
+const KNOWN: u8 = 1;
+/// A grapheme cluster that starts with this char ends after it unless the
+/// next char [`EXTENDS`] it, and then takes it (not a control, CR or LF; no
+/// CR LF, Hangul, Prepend or regional indicator rule joins it to what
+/// follows).
+const SIMPLE: u8 = 2;
+/// The char joins the grapheme of an ordinary char before it (Extend, ZWJ,
+/// SpacingMark).
+const EXTENDS: u8 = 4;
+/// An [`EXTENDS`] char after which a grapheme still ends before any char
+/// that does not extend (not ZWJ, not an Indic conjunct linker).
+const PLAIN_EXTEND: u8 = 8;
+
+/// [`SIMPLE`] and [`EXTENDS`] of a BMP char (none for others), found once per
+/// char by asking the grapheme segmenter about pairs of chars (so the two
+/// always agree) and kept in a table shared by all threads.
+fn grapheme_props(c: char) -> u8 {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static PROPS: [AtomicU8; 0x10000] = [const { AtomicU8::new(0) }; 0x10000];
+    let Some(slot) = PROPS.get(c as usize) else {
+        return 0;
+    };
+    let known = slot.load(Ordering::Relaxed);
+    if known & KNOWN != 0 {
+        return known;
+    }
+    let one = |a: char, b: char| {
+        let mut pair = String::with_capacity(8);
+        pair.push(a);
+        pair.push(b);
+        pair.graphemes(true).nth(1).is_none()
+    };
+    let one3 = |a: char, b: char, d: char| {
+        let mut s = String::with_capacity(12);
+        s.push(a);
+        s.push(b);
+        s.push(d);
+        s.graphemes(true).nth(1).is_none()
+    };
+    let mut props = KNOWN;
+    if one('a', c) {
+        props |= EXTENDS;
+        if !one3('\u{0915}', c, '\u{0915}') && !one3('\u{00A9}', c, '\u{1F600}') {
+            props |= PLAIN_EXTEND;
+        }
+    } else if one(c, '\u{0301}')
+        && ![
+            'a',
+            '\n',
+            '\u{1100}',
+            '\u{1161}',
+            '\u{11A8}',
+            '\u{AC00}',
+            '\u{0915}',
+            '\u{1F1E6}',
+            '\u{1F600}',
+        ]
+        .iter()
+        .any(|&n| one(c, n))
+    {
+        props |= SIMPLE;
+    }
+    slot.store(props, Ordering::Relaxed);
+    props
+}
+
 impl Precompiled {
     pub fn from_base64(encoded: &str) -> Result<Self> {
         let blob = base64_decode(encoded)?;
@@ -195,8 +262,42 @@ impl Precompiled {
             while j < b.len() && !apart(b[j - 1], b[j]) {
                 j += 1;
             }
-            for g in s[i..j].graphemes(true) {
+            // Chars that are a grapheme of their own go one by one; the
+            // others by the grapheme iterator, one grapheme at a time (`k`
+            // is always at a grapheme start).
+            let mut k = i;
+            while k < j {
+                let Some(c) = s[k..].chars().next() else {
+                    break;
+                };
+                // `c` and the plain extending chars after it, when that is
+                // a whole grapheme.
+                let mut end = k + c.len_utf8();
+                let mut alone = end == j;
+                if !alone && grapheme_props(c) & SIMPLE != 0 {
+                    loop {
+                        let Some(n) = s[end..j].chars().next() else {
+                            alone = true;
+                            break;
+                        };
+                        let p = grapheme_props(n);
+                        if p & EXTENDS == 0 {
+                            alone = true;
+                            break;
+                        }
+                        if p & PLAIN_EXTEND == 0 {
+                            break;
+                        }
+                        end += n.len_utf8();
+                    }
+                }
+                let g = if alone {
+                    &s[k..end]
+                } else {
+                    s[k..j].graphemes(true).next().unwrap_or(&s[k..j])
+                };
                 self.push_grapheme(g, &mut out);
+                k += g.len();
             }
             i = j;
         }
@@ -204,6 +305,15 @@ impl Precompiled {
     }
 
     fn push_grapheme(&self, g: &str, out: &mut String) {
+        if g.len() <= 4 && g.chars().nth(1).is_none() {
+            // One char: its replacement, if any (what `grapheme_parts`
+            // gives for it, with one lookup).
+            match self.transform(g) {
+                Some(rep) => out.push_str(rep),
+                None => out.push_str(g),
+            }
+            return;
+        }
         self.grapheme_parts(g, |old, rep| match rep {
             Some(rep) => out.push_str(rep),
             None => out.push_str(old),

@@ -266,6 +266,21 @@ impl<'a> PlainSplitter<'a> {
         run(&self.steps, s, at_start, f)
     }
 
+    /// The hand-written matcher that alone cuts the text into its words (the
+    /// byte-level rewrite, if any, left to the caller), when that is the
+    /// whole pipeline: the caller runs it with its own closure inlined into
+    /// the matcher's loop (no call through a pointer per word).
+    pub fn direct(&self) -> Option<crate::pattern::Splitter> {
+        match self.steps.as_slice() {
+            [Step::Hand(split)]
+            | [Step::Hand(split), Step::ByteLevel {
+                add_prefix_space: false,
+                use_regex: false,
+            }] => Some(*split),
+            _ => None,
+        }
+    }
+
     /// True when the words still need the byte-to-char rewrite of `ByteLevel`.
     pub fn byte_level(&self) -> bool {
         matches!(self.steps.last(), Some(Step::ByteLevel { .. }))
@@ -380,18 +395,23 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
                 };
                 t.clear();
                 let rep = *replacement;
-                let starts = s.starts_with(' ') || s.starts_with(rep);
+                // (A char compare: `starts_with(char)` calls memcmp.)
+                let starts = matches!(s.chars().next(), Some(c) if c == ' ' || c == rep);
                 if !starts && (*prepend == Always || (*prepend == First && at_start)) {
                     t.push(rep);
                 }
                 let mut rest_of = s;
+                let mut inner = false;
                 while let Some(k) = rest_of.find(' ') {
                     t.push_str(&rest_of[..k]);
                     t.push(rep);
                     rest_of = &rest_of[k + 1..];
+                    inner = true;
                 }
                 t.push_str(rest_of);
-                if !*split {
+                // One piece when nothing inside can start another (after
+                // WhitespaceSplit, the common case: a word with no space).
+                if !*split || (!inner && !s.strip_prefix(rep).unwrap_or(s).contains(rep)) {
                     return run(rest, t, true, f);
                 }
                 let mut start = 0;
