@@ -63,6 +63,11 @@ def documents(corpus: str, doc_bytes: int, total_bytes: int) -> List[str]:
 
 WORKER = r"""
 import json, os, sys, time
+# Every worker imports numpy first, as pipelines do, and lets OpenBLAS's
+# threads (which spin for a moment after numpy's import) go idle, so that
+# they take no core from the library measured.
+import numpy
+time.sleep(0.3)
 lib, src_path, docs_path, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 docs = json.load(open(docs_path, encoding="utf-8"))
 src = open(src_path, encoding="utf-8").read()
@@ -281,6 +286,8 @@ READING = """### Reading the encoding numbers
   their per-text call; tokie through `encode_batch_flat` (its flat batch call), loaded
   from the same tokenizer.json. "differs" means its ids are not `tokenizers`' on these
   documents (so it is not timed), "error" that it cannot load or run this tokenizer.
+- Every worker imports numpy and waits 0.3 s before it starts (OpenBLAS's threads spin
+  for about 0.1 s after numpy's import and would take a core from the all-threads cells).
 - One thread means one core: those cells run under `taskset -c 0` with the thread
   variables set to 1, so that a library's helper threads share the same core."""
 

@@ -266,21 +266,6 @@ impl<'a> PlainSplitter<'a> {
         run(&self.steps, s, at_start, f)
     }
 
-    /// The hand-written matcher that alone cuts the text into its words (the
-    /// byte-level rewrite, if any, left to the caller), when that is the
-    /// whole pipeline: the caller runs it with its own closure inlined into
-    /// the matcher's loop (no call through a pointer per word).
-    pub fn direct(&self) -> Option<crate::pattern::Splitter> {
-        match self.steps.as_slice() {
-            [Step::Hand(split)]
-            | [Step::Hand(split), Step::ByteLevel {
-                add_prefix_space: false,
-                use_regex: false,
-            }] => Some(*split),
-            _ => None,
-        }
-    }
-
     /// True when the words still need the byte-to-char rewrite of `ByteLevel`.
     pub fn byte_level(&self) -> bool {
         matches!(self.steps.last(), Some(Step::ByteLevel { .. }))
