@@ -81,6 +81,9 @@ where
     }
 }
 
+/// Ids from which `encode_batch_ids` copies them out on all threads.
+const PARALLEL_COPY: usize = 1 << 16;
+
 fn input_error(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     exception(py, "InputError", msg.into())
 }
@@ -732,22 +735,31 @@ impl PyTokenizer {
         let per = per?;
         let total: usize = per.iter().map(Vec::len).sum();
         let flat = PyByteArray::new_with(py, total * 4, |buf| {
-            // Each text's ids into its own part of the buffer, in parallel
-            // (the copy is a tenth of the work at all threads).
-            let mut parts = Vec::with_capacity(per.len());
-            let mut rest = buf;
-            for v in &per {
-                let (head, tail) = rest.split_at_mut(v.len() * 4);
-                parts.push((head, v));
-                rest = tail;
+            // The ids copied out in one part of the buffer per thread (cut
+            // at text boundaries), when there are enough to be worth it.
+            let threads = if total >= PARALLEL_COPY {
+                crate::util::num_threads()
+            } else {
+                1
+            };
+            let mut parts = Vec::with_capacity(threads);
+            let (mut rest, mut texts) = (buf, &per[..]);
+            for k in (1..=threads).rev() {
+                let want = texts.iter().map(Vec::len).sum::<usize>() / k;
+                let (mut ids, mut m) = (0, 0);
+                while m < texts.len() && (ids < want || k == 1) {
+                    ids += texts[m].len();
+                    m += 1;
+                }
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(ids * 4);
+                parts.push((head, &texts[..m]));
+                (rest, texts) = (tail, &texts[m..]);
             }
-            crate::util::pool().install(|| {
-                use rayon::prelude::*;
-                parts.into_par_iter().for_each(|(part, v)| {
-                    for (chunk, &id) in part.chunks_exact_mut(4).zip(v) {
-                        chunk.copy_from_slice(&id.to_le_bytes());
-                    }
-                });
+            crate::util::par_each(parts, |(part, texts)| {
+                let ids = texts.iter().flatten();
+                for (chunk, &id) in part.chunks_exact_mut(4).zip(ids) {
+                    chunk.copy_from_slice(&id.to_le_bytes());
+                }
             });
             Ok(())
         })?;

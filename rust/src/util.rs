@@ -225,6 +225,23 @@ pub fn par_map<T: Sync, R: Send>(
     par_map_fed(items.len(), |i| items.get(i), |_| Ok(()), f)
 }
 
+/// `f` on each item, the first on the calling thread and the others on the
+/// helper threads (for a few large pieces of work, one per thread).
+pub fn par_each<T: Send>(mut items: Vec<T>, f: impl Fn(T) + Sync) {
+    if items.len() <= 1 {
+        items.into_iter().for_each(f);
+        return;
+    }
+    let first = items.remove(0);
+    helpers().in_place_scope(|s| {
+        for item in items {
+            let f = &f;
+            s.spawn(move |_| f(item));
+        }
+        f(first);
+    });
+}
+
 /// [`par_map`] over `n` items that the caller produces while the helpers
 /// already work: `feed` runs first on the caller and makes the items
 /// available (`item(i)` is `None` until then), in the order it is given
@@ -297,9 +314,11 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
     // The position of the first failing item seen so far: items after it
     // are skipped, items before it still run (one of them may fail too).
     let first_bad = AtomicUsize::new(usize::MAX);
-    let done: Mutex<Vec<(usize, crate::error::Result<R>)>> = Mutex::new(Vec::new());
+    // Results by claimed range: (start, results in order).
+    type Part<R> = (usize, Vec<crate::error::Result<R>>);
+    let done: Mutex<Vec<Part<R>>> = Mutex::new(Vec::new());
     let work = |me: usize| {
-        let mut mine = Vec::new();
+        let mut mine: Vec<Part<R>> = Vec::new();
         let mut victim = me;
         'claims: loop {
             let Some((a, b)) = claim(victim, victim != me) else {
@@ -309,19 +328,22 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
                 }
                 continue;
             };
+            let mut part = Vec::with_capacity(b - a);
             for i in a..b {
                 if i > first_bad.load(Ordering::Relaxed) {
                     break;
                 }
                 let Some(t) = wait_for(i) else {
+                    mine.push((a, part));
                     break 'claims;
                 };
                 let r = f(t);
                 if r.is_err() {
                     first_bad.fetch_min(i, Ordering::Relaxed);
                 }
-                mine.push((i, r));
+                part.push(r);
             }
+            mine.push((a, part));
         }
         match done.lock() {
             Ok(mut d) => d.append(&mut mine),
@@ -344,23 +366,24 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
         Ok(d) => d,
         Err(p) => p.into_inner(),
     };
+    done.sort_unstable_by_key(|&(a, _)| a);
     let bad = first_bad.into_inner();
     if bad != usize::MAX {
-        if let Some(e) = done
+        let at = done
             .into_iter()
-            .find_map(|(i, r)| r.err().filter(|_| i == bad))
-        {
-            return Err(e);
-        }
-        return Err(crate::error::Error::input(
-            "batch: a failing item lost its error",
-        ));
+            .find(|(a, part)| (*a..a + part.len()).contains(&bad))
+            .and_then(|(a, part)| part.into_iter().nth(bad - a));
+        return match at {
+            Some(Err(e)) => Err(e),
+            _ => Err(crate::error::Error::input(
+                "batch: a failing item lost its error",
+            )),
+        };
     }
-    if done.len() != n {
+    if done.iter().map(|(_, p)| p.len()).sum::<usize>() != n {
         return Err(missing());
     }
-    done.sort_unstable_by_key(|&(i, _)| i);
-    done.into_iter().map(|(_, r)| r).collect()
+    done.into_iter().flat_map(|(_, p)| p).collect()
 }
 
 #[cfg(test)]
