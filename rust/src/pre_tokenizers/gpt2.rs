@@ -298,26 +298,33 @@ pub fn split_cl100k(s: &str, mut f: impl FnMut(usize, usize)) {
 /// o200k's pattern as tokenizer.json files write it.
 pub const O200K_PATTERN: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
-/// `[UP]*[LOW]+` at `p` (o200k's first word form): the regex takes the
-/// longest run of UP chars, then needs a LOW char; failing that it gives
-/// back UP chars until one is also LOW (Lm, Lo, M). `None` if nothing fits.
-fn o200k_lower_word(s: &str, p: usize) -> Option<usize> {
+/// o200k's two word forms at `p`, both found from one run of UP chars:
+/// `[UP]*[LOW]+` (the first) and `[UP]+[LOW]*` (the second), each `None`
+/// if it does not match there.
+///
+/// The first takes the longest run of UP chars, then needs a LOW char;
+/// failing that the regex gives back UP chars until one is also LOW (Lm,
+/// Lo, M), which ends the match. When a LOW char follows the UP run, both
+/// forms end where the LOW run after it ends.
+#[inline(always)]
+fn o200k_words(s: &str, p: usize) -> (Option<usize>, Option<usize>) {
     let ups = run_end(s, p, UP);
     if ups < s.len() && class(char_at(s, ups)) & LOW != 0 {
-        return Some(run_end(s, ups, LOW));
+        let end = run_end(s, ups, LOW);
+        return (Some(end), (ups > p).then_some(end));
     }
-    // The last LOW char inside the UP run ends the match.
-    s[p..ups]
-        .char_indices()
-        .rev()
-        .find(|&(_, c)| class(c) & LOW != 0)
-        .map(|(k, c)| p + k + c.len_utf8())
-}
-
-/// `[UP]+[LOW]*` at `p` (o200k's second word form).
-fn o200k_upper_word(s: &str, p: usize) -> Option<usize> {
-    let ups = run_end(s, p, UP);
-    (ups > p).then(|| run_end(s, ups, LOW))
+    // No LOW char after the run: the second form ends with it, the first at
+    // its last LOW char (only non-ASCII chars are both UP and LOW).
+    let run = &s[p..ups];
+    let first = if run.is_ascii() {
+        None
+    } else {
+        run.char_indices()
+            .rev()
+            .find(|&(_, c)| class(c) & LOW != 0)
+            .map(|(k, c)| p + k + c.len_utf8())
+    };
+    (first, (ups > p).then_some(ups))
 }
 
 /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)?` after a word ending at `end`.
@@ -343,14 +350,21 @@ pub fn split_o200k(s: &str, mut f: impl FnMut(usize, usize)) {
         // `[^\r\n\p{L}\p{N}]?` may take this char (any but CR, LF, letters
         // and digits: so a space, punctuation or a combining mark).
         let optional = c != '\r' && c != '\n' && k & (L | N) == 0 && i + cl < n;
-        let word = [
-            o200k_lower_word as fn(&str, usize) -> Option<usize>,
-            o200k_upper_word,
-        ]
-        .into_iter()
-        .find_map(|form| {
-            let taken = if optional { form(s, i + cl) } else { None };
-            taken.or_else(|| form(s, i))
+        // In the regex's order: the first form with the optional char, then
+        // without, then the second form likewise. A word starts only at an
+        // UP or LOW char, so most chars try one place or none.
+        let (taken1, taken2) = if optional {
+            o200k_words(s, i + cl)
+        } else {
+            (None, None)
+        };
+        let word = taken1.or_else(|| {
+            let (at1, at2) = if k & (UP | LOW) != 0 {
+                o200k_words(s, i)
+            } else {
+                (None, None)
+            };
+            at1.or(taken2).or(at2)
         });
         let end = if let Some(e) = word {
             with_contraction(s, e)
