@@ -258,12 +258,171 @@ fn whitespace_end(s: &str, i: usize) -> usize {
     w
 }
 
+/// Byte masks of 64 bytes of text (bit j for byte j): ASCII letters,
+/// digits, the space, `\t` `\x0b` `\x0c`, `\r` `\n`, and the bytes that
+/// end the block's reach (non-ASCII bytes and `'`, which the per-char path
+/// handles).
+#[derive(Clone, Copy)]
+struct Masks {
+    letter: u64,
+    digit: u64,
+    space: u64,
+    tab: u64,
+    newline: u64,
+    stop: u64,
+}
+
+/// [`Masks`] of `block` by SSE2 (16 bytes per compare).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::*;
+    let mut m = [0u64; 6];
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of
+        // `chunk` (unaligned load).
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+            // `lo <= v < lo + len` by a signed compare after moving `lo`
+            // to -128 (bytes >= 0x80 land at or above -128 + 128 - lo).
+            let range = |x: __m128i, lo: u8, len: u8| {
+                let shifted = _mm_add_epi8(x, _mm_set1_epi8((128u8.wrapping_sub(lo)) as i8));
+                _mm_cmplt_epi8(shifted, _mm_set1_epi8((len as i8).wrapping_sub(-128i8)))
+            };
+            let bits = |x: __m128i| u64::from(_mm_movemask_epi8(x) as u16) << (16 * k);
+            let letter = range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', 26);
+            m[0] |= bits(letter);
+            m[1] |= bits(range(v, b'0', 10));
+            m[2] |= bits(eq(b' '));
+            m[3] |= bits(_mm_or_si128(_mm_or_si128(eq(b'\t'), eq(0x0b)), eq(0x0c)));
+            m[4] |= bits(_mm_or_si128(eq(b'\r'), eq(b'\n')));
+            m[5] |= bits(_mm_or_si128(v, eq(b'\'')));
+        }
+    }
+    Masks {
+        letter: m[0],
+        digit: m[1],
+        space: m[2],
+        tab: m[3],
+        newline: m[4],
+        stop: m[5],
+    }
+}
+
+/// The bits of `x` (a set of positions) and of the positions after each
+/// through the run of `run` it starts: `seed` bits must each be the first
+/// bit of a run of ones in `run` (one addition carries through each run).
+#[inline(always)]
+fn fill_runs(run: u64, seed: u64) -> u64 {
+    (run.wrapping_add(seed) ^ run) & run
+}
+
+/// Where cl100k's matches start among the first bytes of `block`, which
+/// starts a match: `(starts, limit)`, every bit of `starts` at or below
+/// bit `limit` being exact whatever follows the block. No lookbehind in
+/// the pattern, so the block is split as if it were the whole text. The
+/// bytes from the first non-ASCII byte or `'` on are left out.
+///
+/// In ASCII text without `'` the matches follow from the classes of
+/// neighbouring bytes (tested against the per-char path and Oniguruma):
+/// a letter run starts a match unless the char before it (a space, tab or
+/// punctuation) starts one, which then takes the letters too; digits go in
+/// threes from a run's start; a punctuation run goes on through the line
+/// breaks after it; a whitespace run ends after its last line break, and
+/// of the spaces and tabs after that, a char a non-space follows stands
+/// alone or joins the word after it.
+#[inline(always)]
+fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32) {
+    let m = masks(block);
+    // The bytes before the first stop byte.
+    let valid = if m.stop == 0 {
+        u64::MAX
+    } else {
+        (1u64 << m.stop.trailing_zeros()) - 1
+    };
+    if valid & 2 == 0 {
+        return (1, 0);
+    }
+    let (letter, digit) = (m.letter & valid, m.digit & valid);
+    let (space, tab, newline) = (m.space & valid, m.tab & valid, m.newline & valid);
+    let punct = valid & !(letter | digit | space | tab | newline);
+    let ws = space | tab | newline;
+    let prev = |x: u64| x << 1;
+    // Line breaks right after punctuation belong to its match.
+    let absorbed = fill_runs(newline, newline & prev(punct));
+    let run = ws & !absorbed;
+    let run_start = run & !prev(run);
+    let run_last = run & !(run >> 1);
+    // The spaces and tabs after a run's last line break (the whole run if
+    // it has none), found from the run's end backwards.
+    let blank = run & !newline;
+    let tail = fill_runs(blank.reverse_bits(), (run_last & blank).reverse_bits()).reverse_bits();
+    let ws_starts = run_start | (tail & !prev(tail)) | (run_last & tail & prev(tail));
+    let punct_starts = punct & prev(letter | digit | newline | tab);
+    let mut digit_starts = digit & !prev(digit);
+    let mut group = digit_starts;
+    loop {
+        let fourth = prev(prev(prev(group) & digit) & digit) & digit;
+        if fourth == 0 {
+            break;
+        }
+        digit_starts |= fourth;
+        group = fourth;
+    }
+    let q_starts = 1 | ws_starts | punct_starts;
+    let prefixable = space | tab | punct;
+    let letter_starts = letter & (prev(digit | newline) | (prev(prefixable) & !prev(q_starts)));
+    let starts = q_starts | digit_starts | letter_starts;
+    // Exact up to the last byte before the stop, or up to the start of a
+    // whitespace run that reaches it (its end is not known).
+    let last = 63 - valid.leading_zeros();
+    let limit = if ws >> last & 1 == 1 {
+        let ws_start = ws & !prev(ws) & (u64::MAX >> (63 - last));
+        63 - ws_start.leading_zeros()
+    } else {
+        last
+    };
+    (starts, limit)
+}
+
 /// Calls `f(start, end)` for every match of cl100k's pattern in `s`, in
 /// order; the matches cover `s` entirely.
 pub fn split_cl100k(s: &str, mut f: impl FnMut(usize, usize)) {
     let n = s.len();
+    let bytes = s.as_bytes();
     let mut i = 0;
+    // Below this, matches are found char by char (after a block that gave
+    // none: a stop byte or a long run).
+    let mut per_char_until = 0;
     while i < n {
+        #[cfg(target_arch = "x86_64")]
+        if i >= per_char_until {
+            if let Some(Ok(block)) = bytes.get(i..i + 64).map(<&[u8; 64]>::try_from) {
+                let (starts, limit) = cl100k_block_starts(block);
+                let mut rest = starts & (u64::MAX >> (63 - limit)) & !1;
+                if rest == 0 {
+                    // Nothing exact past the first match: go char by char
+                    // until past the block's last stop byte (or for one match).
+                    let stops = masks(block).stop;
+                    per_char_until = if stops == 0 {
+                        i + 1
+                    } else {
+                        i + 64 - stops.leading_zeros() as usize
+                    };
+                } else {
+                    let mut a = 0;
+                    while rest != 0 {
+                        let b = rest.trailing_zeros() as usize;
+                        f(i + a, i + b);
+                        a = b;
+                        rest &= rest - 1;
+                    }
+                    i += a;
+                    continue;
+                }
+            }
+        }
         let c = char_at(s, i);
         let cl = c.len_utf8();
         let k = class(c);
@@ -612,6 +771,12 @@ mod tests {
 
     /// `count` pseudo-random strings of up to 13 chars drawn from `alphabet`.
     fn random_strings(alphabet: &str, count: usize, seed: u64) -> Vec<String> {
+        random_strings_of(alphabet, count, seed, 14)
+    }
+
+    /// `count` strings of fewer than `max_chars` chars of `alphabet`
+    /// (chars repeated in it come up more often).
+    fn random_strings_of(alphabet: &str, count: usize, seed: u64, max_chars: u64) -> Vec<String> {
         let alphabet: Vec<char> = alphabet.chars().collect();
         let mut x = seed;
         (0..count)
@@ -620,7 +785,7 @@ mod tests {
                 x ^= x >> 7;
                 x ^= x << 17;
                 let mut y = x;
-                (0..x % 14)
+                (0..x % max_chars)
                     .map(|_| {
                         y = y
                             .wrapping_mul(6364136223846793005)
@@ -630,6 +795,29 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn cl100k_blocks_same_as_regex_on_long_ascii_text() {
+        // Long enough for the 64-byte blocks: mostly ASCII words, digits,
+        // punctuation and whitespace runs, with some `'` and non-ASCII
+        // chars (which end a block's reach) and contraction letters.
+        let alphabet = "aaaaeeettsSTrRlLvVdDmMxyzQ    \t\t\n\n\n\r\x0b\x0c01234567899.,;:(){}!?-_/\"#=+*'\u{a0}é日\u{2028}";
+        for (k, s) in random_strings_of(alphabet, 6000, 0x5eed_b10c_c0de, 400)
+            .iter()
+            .enumerate()
+        {
+            assert_eq!(ours_cl100k(s), onig_with(CL100K_PATTERN, s), "{k}: {s:?}");
+        }
+        // Runs longer than a block: letters, digits, spaces, newlines.
+        for unit in ["a", "7", " ", "\n", " \n", "\t", "!", "ab "] {
+            for n in [63, 64, 65, 130, 200] {
+                for tail in ["", "x", " x", "1", "!", "\n", "'s", "é"] {
+                    let s = format!("{}{tail}{}", unit.repeat(n), "z ".repeat(40));
+                    assert_eq!(ours_cl100k(&s), onig_with(CL100K_PATTERN, &s), "{s:?}");
+                }
+            }
+        }
     }
 
     #[test]
