@@ -335,15 +335,9 @@ fn fill_runs(run: u64, seed: u64) -> u64 {
 #[inline(always)]
 fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32) {
     let m = masks(block);
-    // The bytes before the first stop byte.
-    let valid = if m.stop == 0 {
-        u64::MAX
-    } else {
-        (1u64 << m.stop.trailing_zeros()) - 1
-    };
-    if valid & 2 == 0 {
+    let Some((valid, limit)) = block_reach(&m) else {
         return (1, 0);
-    }
+    };
     let (letter, digit) = (m.letter & valid, m.digit & valid);
     let (space, tab, newline) = (m.space & valid, m.tab & valid, m.newline & valid);
     let punct = valid & !(letter | digit | space | tab | newline);
@@ -374,36 +368,79 @@ fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32) {
     let prefixable = space | tab | punct;
     let letter_starts = letter & (prev(digit | newline) | (prev(prefixable) & !prev(q_starts)));
     let starts = q_starts | digit_starts | letter_starts;
-    // Exact up to the last byte before the stop, or up to the start of a
-    // whitespace run that reaches it (its end is not known).
+    (starts, limit)
+}
+
+/// The bytes before `m`'s first stop byte, and the highest bit that is
+/// exact whatever follows them: the last of those bytes, or the start of
+/// a whitespace run that reaches it (where its matches end depends on
+/// what comes next). `None` when fewer than two bytes are usable.
+#[inline(always)]
+fn block_reach(m: &Masks) -> Option<(u64, u32)> {
+    let valid = if m.stop == 0 {
+        u64::MAX
+    } else {
+        (1u64 << m.stop.trailing_zeros()) - 1
+    };
+    if valid & 2 == 0 {
+        return None;
+    }
+    let ws = (m.space | m.tab | m.newline) & valid;
     let last = 63 - valid.leading_zeros();
     let limit = if ws >> last & 1 == 1 {
-        let ws_start = ws & !prev(ws) & (u64::MAX >> (63 - last));
+        let ws_start = ws & !(ws << 1) & (u64::MAX >> (63 - last));
         63 - ws_start.leading_zeros()
     } else {
         last
     };
+    Some((valid, limit))
+}
+
+/// GPT-2's [`cl100k_block_starts`]: in ASCII text without `'`, a space
+/// that starts a match takes the run after it (letters, digits or other
+/// chars), and a whitespace run a non-space follows leaves its last char
+/// to start the next match.
+#[inline(always)]
+fn gpt2_block_starts(block: &[u8; 64]) -> (u64, u32) {
+    let m = masks(block);
+    let Some((valid, limit)) = block_reach(&m) else {
+        return (1, 0);
+    };
+    let (letter, digit, space) = (m.letter & valid, m.digit & valid, m.space & valid);
+    let ws = (m.space | m.tab | m.newline) & valid;
+    let other = valid & !(letter | digit | ws);
+    let prev = |x: u64| x << 1;
+    let run_start = ws & !prev(ws);
+    // The last char of a run of two or more (the last of a lone char is
+    // its start): a start either way.
+    let ws_starts = run_start | (ws & !(ws >> 1) & prev(ws));
+    let same = |x: u64| x & !prev(x) & !prev(space);
+    let starts = 1 | ws_starts | same(letter) | same(digit) | same(other);
     (starts, limit)
 }
 
-/// Calls `f(start, end)` for every match of cl100k's pattern in `s`, in
-/// order; the matches cover `s` entirely.
-pub fn split_cl100k(s: &str, mut f: impl FnMut(usize, usize)) {
+/// Splits `s` by 64-byte blocks where `block_starts` (one of the
+/// `*_block_starts` above) finds matches, by `per_char` (which gives the
+/// end of the match at a position) elsewhere: after a block that gives no
+/// match, char by char past its last stop byte (or for one match).
+#[inline(always)]
+fn split_by_blocks(
+    s: &str,
+    block_starts: impl Fn(&[u8; 64]) -> (u64, u32),
+    per_char: impl Fn(&str, usize) -> usize,
+    mut f: impl FnMut(usize, usize),
+) {
     let n = s.len();
     let bytes = s.as_bytes();
     let mut i = 0;
-    // Below this, matches are found char by char (after a block that gave
-    // none: a stop byte or a long run).
     let mut per_char_until = 0;
     while i < n {
         #[cfg(target_arch = "x86_64")]
         if i >= per_char_until {
             if let Some(Ok(block)) = bytes.get(i..i + 64).map(<&[u8; 64]>::try_from) {
-                let (starts, limit) = cl100k_block_starts(block);
+                let (starts, limit) = block_starts(block);
                 let mut rest = starts & (u64::MAX >> (63 - limit)) & !1;
                 if rest == 0 {
-                    // Nothing exact past the first match: go char by char
-                    // until past the block's last stop byte (or for one match).
                     let stops = masks(block).stop;
                     per_char_until = if stops == 0 {
                         i + 1
@@ -423,34 +460,46 @@ pub fn split_cl100k(s: &str, mut f: impl FnMut(usize, usize)) {
                 }
             }
         }
-        let c = char_at(s, i);
-        let cl = c.len_utf8();
-        let k = class(c);
-        let end = if c == '\'' && contraction_ci(s, i + 1) > 0 {
-            i + 1 + contraction_ci(s, i + 1)
-        } else if k & L != 0 {
-            run_end(s, i, L)
-        } else if k & N == 0
-            && c != '\r'
-            && c != '\n'
-            && i + cl < n
-            && class(char_at(s, i + cl)) & L != 0
-        {
-            // `[^\r\n\p{L}\p{N}]?\p{L}+`: one such char, then letters.
-            run_end(s, i + cl, L)
-        } else if k & N != 0 {
-            run_end_max(s, i, N, 3)
-        } else {
-            // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-            let j = if c == ' ' && i + 1 < n { i + 1 } else { i };
-            if class(char_at(s, j)) & (L | N | S) == 0 {
-                crlf_end(s, run_end(s, j, 0))
-            } else {
-                whitespace_end(s, i)
-            }
-        };
+        let end = per_char(s, i);
         f(i, end);
         i = end;
+    }
+}
+
+/// Calls `f(start, end)` for every match of cl100k's pattern in `s`, in
+/// order; the matches cover `s` entirely.
+pub fn split_cl100k(s: &str, f: impl FnMut(usize, usize)) {
+    split_by_blocks(s, cl100k_block_starts, cl100k_match_end, f);
+}
+
+/// The end of cl100k's match at byte `i` of `s`.
+fn cl100k_match_end(s: &str, i: usize) -> usize {
+    let n = s.len();
+    let c = char_at(s, i);
+    let cl = c.len_utf8();
+    let k = class(c);
+    if c == '\'' && contraction_ci(s, i + 1) > 0 {
+        i + 1 + contraction_ci(s, i + 1)
+    } else if k & L != 0 {
+        run_end(s, i, L)
+    } else if k & N == 0
+        && c != '\r'
+        && c != '\n'
+        && i + cl < n
+        && class(char_at(s, i + cl)) & L != 0
+    {
+        // `[^\r\n\p{L}\p{N}]?\p{L}+`: one such char, then letters.
+        run_end(s, i + cl, L)
+    } else if k & N != 0 {
+        run_end_max(s, i, N, 3)
+    } else {
+        // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+        let j = if c == ' ' && i + 1 < n { i + 1 } else { i };
+        if class(char_at(s, j)) & (L | N | S) == 0 {
+            crlf_end(s, run_end(s, j, 0))
+        } else {
+            whitespace_end(s, i)
+        }
     }
 }
 
@@ -549,57 +598,50 @@ pub fn split_o200k(s: &str, mut f: impl FnMut(usize, usize)) {
 
 /// Calls `f(start, end)` for every match of the pattern in `s`, in order.
 /// The matches cover `s` entirely.
-pub fn split(s: &str, mut f: impl FnMut(usize, usize)) {
+pub fn split(s: &str, f: impl FnMut(usize, usize)) {
+    split_by_blocks(s, gpt2_block_starts, gpt2_match_end, f);
+}
+
+/// The end of GPT-2's match at byte `i` of `s`.
+fn gpt2_match_end(s: &str, i: usize) -> usize {
     let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < s.len() {
-        let c = char_at(s, i);
-        if c == '\'' {
-            let n = contraction(&bytes[i + 1..]);
-            if n > 0 {
-                f(i, i + 1 + n);
-                i += 1 + n;
-                continue;
-            }
+    let c = char_at(s, i);
+    if c == '\'' {
+        let n = contraction(&bytes[i + 1..]);
+        if n > 0 {
+            return i + 1 + n;
         }
-        // ` ?X+` for X in L, N, other: an optional space, then the run.
-        let (j, d) = if c == ' ' && i + 1 < s.len() {
-            (i + 1, char_at(s, i + 1))
-        } else {
-            (i, c)
-        };
-        let k = class(d);
-        let end = if k & S != 0 {
-            0 // whitespace (a space followed by more, or at the end): below
-        } else if k & L != 0 {
-            run_end(s, j, L)
-        } else if k & N != 0 {
-            run_end(s, j, N)
-        } else {
-            run_end(s, j, 0)
-        };
-        if end > i {
-            f(i, end);
-            i = end;
-            continue;
-        }
-        // Whitespace: `\s+(?!\S)` leaves the last space of a run that a
-        // non-space follows (it then starts the next match); `\s+` takes a
-        // single space.
-        let j = run_end(s, i, S);
-        let end = if j < s.len() {
-            let last = s[i..j].chars().next_back().map_or(0, char::len_utf8);
-            if j - last > i {
-                j - last
-            } else {
-                j
-            }
-        } else {
-            j
-        };
-        f(i, end);
-        i = end;
     }
+    // ` ?X+` for X in L, N, other: an optional space, then the run.
+    let (j, d) = if c == ' ' && i + 1 < s.len() {
+        (i + 1, char_at(s, i + 1))
+    } else {
+        (i, c)
+    };
+    let k = class(d);
+    let end = if k & S != 0 {
+        0 // whitespace (a space followed by more, or at the end): below
+    } else if k & L != 0 {
+        run_end(s, j, L)
+    } else if k & N != 0 {
+        run_end(s, j, N)
+    } else {
+        run_end(s, j, 0)
+    };
+    if end > i {
+        return end;
+    }
+    // Whitespace: `\s+(?!\S)` leaves the last space of a run that a
+    // non-space follows (it then starts the next match); `\s+` takes a
+    // single space.
+    let j = run_end(s, i, S);
+    if j < s.len() {
+        let last = s[i..j].chars().next_back().map_or(0, char::len_utf8);
+        if j - last > i {
+            return j - last;
+        }
+    }
+    j
 }
 
 #[cfg(test)]
@@ -798,23 +840,31 @@ mod tests {
     }
 
     #[test]
-    fn cl100k_blocks_same_as_regex_on_long_ascii_text() {
-        // Long enough for the 64-byte blocks: mostly ASCII words, digits,
-        // punctuation and whitespace runs, with some `'` and non-ASCII
-        // chars (which end a block's reach) and contraction letters.
-        let alphabet = "aaaaeeettsSTrRlLvVdDmMxyzQ    \t\t\n\n\n\r\x0b\x0c01234567899.,;:(){}!?-_/\"#=+*'\u{a0}é日\u{2028}";
-        for (k, s) in random_strings_of(alphabet, 6000, 0x5eed_b10c_c0de, 400)
-            .iter()
-            .enumerate()
-        {
-            assert_eq!(ours_cl100k(s), onig_with(CL100K_PATTERN, s), "{k}: {s:?}");
-        }
-        // Runs longer than a block: letters, digits, spaces, newlines.
-        for unit in ["a", "7", " ", "\n", " \n", "\t", "!", "ab "] {
-            for n in [63, 64, 65, 130, 200] {
-                for tail in ["", "x", " x", "1", "!", "\n", "'s", "é"] {
-                    let s = format!("{}{tail}{}", unit.repeat(n), "z ".repeat(40));
-                    assert_eq!(ours_cl100k(&s), onig_with(CL100K_PATTERN, &s), "{s:?}");
+    fn blocks_same_as_regex_on_long_ascii_text() {
+        type Ours = fn(&str) -> Vec<(usize, usize)>;
+        type Regex = fn(&str) -> Vec<(usize, usize)>;
+        let patterns: [(&str, Ours, Regex); 2] = [
+            ("cl100k", ours_cl100k, |s| onig_with(CL100K_PATTERN, s)),
+            ("gpt2", ours, onig),
+        ];
+        for (name, ours, regex) in patterns {
+            // Long enough for the 64-byte blocks: mostly ASCII words,
+            // digits, punctuation and whitespace runs, with some `'` and
+            // non-ASCII chars (which end a block's reach).
+            let alphabet = "aaaaeeettsSTrRlLvVdDmMxyzQ    \t\t\n\n\n\r\x0b\x0c01234567899.,;:(){}!?-_/\"#=+*'\u{a0}é日\u{2028}";
+            for (k, s) in random_strings_of(alphabet, 6000, 0x5eed_b10c_c0de, 400)
+                .iter()
+                .enumerate()
+            {
+                assert_eq!(ours(s), regex(s), "{name} {k}: {s:?}");
+            }
+            // Runs longer than a block: letters, digits, spaces, newlines.
+            for unit in ["a", "7", " ", "\n", " \n", "\t", "!", "ab "] {
+                for n in [63, 64, 65, 130, 200] {
+                    for tail in ["", "x", " x", "1", "!", "\n", "'s", "é"] {
+                        let s = format!("{}{tail}{}", unit.repeat(n), "z ".repeat(40));
+                        assert_eq!(ours(&s), regex(&s), "{name}: {s:?}");
+                    }
                 }
             }
         }
