@@ -265,10 +265,12 @@ fn whitespace_end(s: &str, i: usize) -> usize {
 #[derive(Clone, Copy)]
 struct Masks {
     letter: u64,
+    upper: u64,
     digit: u64,
     space: u64,
     tab: u64,
     newline: u64,
+    slash: u64,
     stop: u64,
 }
 
@@ -277,7 +279,7 @@ struct Masks {
 #[inline(always)]
 fn masks(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::*;
-    let mut m = [0u64; 6];
+    let mut m = [0u64; 8];
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of
         // `chunk` (unaligned load).
@@ -298,14 +300,18 @@ fn masks(block: &[u8; 64]) -> Masks {
             m[3] |= bits(_mm_or_si128(_mm_or_si128(eq(b'\t'), eq(0x0b)), eq(0x0c)));
             m[4] |= bits(_mm_or_si128(eq(b'\r'), eq(b'\n')));
             m[5] |= bits(_mm_or_si128(v, eq(b'\'')));
+            m[6] |= bits(range(v, b'A', 26));
+            m[7] |= bits(eq(b'/'));
         }
     }
     Masks {
         letter: m[0],
+        upper: m[6],
         digit: m[1],
         space: m[2],
         tab: m[3],
         newline: m[4],
+        slash: m[7],
         stop: m[5],
     }
 }
@@ -546,53 +552,105 @@ fn with_contraction(s: &str, end: usize) -> usize {
     end
 }
 
+/// o200k's [`cl100k_block_starts`]. Two differences: a run of letters
+/// also splits where an upper-case letter follows a lower-case one (the
+/// word forms `[UP]*[LOW]+` and `[UP]+[LOW]*` on ASCII letters), and a
+/// punctuation match goes on through line breaks and `/`. A line break,
+/// `/` run and line break in a row end the block's reach (two line
+/// breaks there could each follow punctuation; rare, left to the per-char
+/// path).
+#[inline(always)]
+fn o200k_block_starts(block: &[u8; 64]) -> (u64, u32) {
+    let mut m = masks(block);
+    let prev = |x: u64| x << 1;
+    let slashes_after_newline = fill_runs(m.slash, m.slash & prev(m.newline));
+    m.stop |= m.newline & prev(slashes_after_newline);
+    let Some((valid, limit)) = block_reach(&m) else {
+        return (1, 0);
+    };
+    let (letter, digit) = (m.letter & valid, m.digit & valid);
+    let upper = m.upper & valid;
+    let (space, tab, newline) = (m.space & valid, m.tab & valid, m.newline & valid);
+    let slash = m.slash & valid;
+    let punct = valid & !(letter | digit | space | tab | newline);
+    let ws = space | tab | newline;
+    // Line breaks and slashes right after punctuation belong to its match
+    // (one such chain per run of them, by the stop above).
+    let absorbed = fill_runs(newline | slash, newline & prev(punct));
+    let run = ws & !absorbed;
+    let run_start = run & !prev(run);
+    let run_last = run & !(run >> 1);
+    let blank = run & !newline;
+    let tail = fill_runs(blank.reverse_bits(), (run_last & blank).reverse_bits()).reverse_bits();
+    let ws_starts = run_start | (tail & !prev(tail)) | (run_last & tail & prev(tail));
+    let punct_starts =
+        punct & !absorbed & prev(letter | digit | newline | tab | (absorbed & slash));
+    let mut digit_starts = digit & !prev(digit);
+    let mut group = digit_starts;
+    loop {
+        let fourth = prev(prev(prev(group) & digit) & digit) & digit;
+        if fourth == 0 {
+            break;
+        }
+        digit_starts |= fourth;
+        group = fourth;
+    }
+    let q_starts = 1 | ws_starts | punct_starts;
+    let prefixable = space | tab | punct;
+    let lower = letter & !upper;
+    let letter_starts = letter & (prev(digit | newline) | (prev(prefixable) & !prev(q_starts)))
+        | (upper & prev(lower));
+    let starts = q_starts | digit_starts | letter_starts;
+    (starts, limit)
+}
+
 /// Calls `f(start, end)` for every match of o200k's pattern in `s`, in
 /// order; the matches cover `s` entirely.
-pub fn split_o200k(s: &str, mut f: impl FnMut(usize, usize)) {
+pub fn split_o200k(s: &str, f: impl FnMut(usize, usize)) {
+    split_by_blocks(s, o200k_block_starts, o200k_match_end, f);
+}
+
+/// The end of o200k's match at byte `i` of `s`.
+fn o200k_match_end(s: &str, i: usize) -> usize {
     let n = s.len();
-    let mut i = 0;
-    while i < n {
-        let c = char_at(s, i);
-        let cl = c.len_utf8();
-        let k = class(c);
-        // `[^\r\n\p{L}\p{N}]?` may take this char (any but CR, LF, letters
-        // and digits: so a space, punctuation or a combining mark).
-        let optional = c != '\r' && c != '\n' && k & (L | N) == 0 && i + cl < n;
-        // In the regex's order: the first form with the optional char, then
-        // without, then the second form likewise. A word starts only at an
-        // UP or LOW char, so most chars try one place or none.
-        let (taken1, taken2) = if optional {
-            o200k_words(s, i + cl)
+    let c = char_at(s, i);
+    let cl = c.len_utf8();
+    let k = class(c);
+    // `[^\r\n\p{L}\p{N}]?` may take this char (any but CR, LF, letters
+    // and digits: so a space, punctuation or a combining mark).
+    let optional = c != '\r' && c != '\n' && k & (L | N) == 0 && i + cl < n;
+    // In the regex's order: the first form with the optional char, then
+    // without, then the second form likewise. A word starts only at an
+    // UP or LOW char, so most chars try one place or none.
+    let (taken1, taken2) = if optional {
+        o200k_words(s, i + cl)
+    } else {
+        (None, None)
+    };
+    let word = taken1.or_else(|| {
+        let (at1, at2) = if k & (UP | LOW) != 0 {
+            o200k_words(s, i)
         } else {
             (None, None)
         };
-        let word = taken1.or_else(|| {
-            let (at1, at2) = if k & (UP | LOW) != 0 {
-                o200k_words(s, i)
-            } else {
-                (None, None)
-            };
-            at1.or(taken2).or(at2)
-        });
-        let end = if let Some(e) = word {
-            with_contraction(s, e)
-        } else if k & N != 0 {
-            run_end_max(s, i, N, 3)
+        at1.or(taken2).or(at2)
+    });
+    if let Some(e) = word {
+        with_contraction(s, e)
+    } else if k & N != 0 {
+        run_end_max(s, i, N, 3)
+    } else {
+        // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+        let j = if c == ' ' && i + 1 < n { i + 1 } else { i };
+        if class(char_at(s, j)) & (L | N | S) == 0 {
+            let e = run_end(s, j, 0);
+            e + s.as_bytes()[e..]
+                .iter()
+                .take_while(|&&b| matches!(b, b'\r' | b'\n' | b'/'))
+                .count()
         } else {
-            // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-            let j = if c == ' ' && i + 1 < n { i + 1 } else { i };
-            if class(char_at(s, j)) & (L | N | S) == 0 {
-                let e = run_end(s, j, 0);
-                e + s.as_bytes()[e..]
-                    .iter()
-                    .take_while(|&&b| matches!(b, b'\r' | b'\n' | b'/'))
-                    .count()
-            } else {
-                whitespace_end(s, i)
-            }
-        };
-        f(i, end);
-        i = end;
+            whitespace_end(s, i)
+        }
     }
 }
 
@@ -843,15 +901,16 @@ mod tests {
     fn blocks_same_as_regex_on_long_ascii_text() {
         type Ours = fn(&str) -> Vec<(usize, usize)>;
         type Regex = fn(&str) -> Vec<(usize, usize)>;
-        let patterns: [(&str, Ours, Regex); 2] = [
+        let patterns: [(&str, Ours, Regex); 3] = [
             ("cl100k", ours_cl100k, |s| onig_with(CL100K_PATTERN, s)),
             ("gpt2", ours, onig),
+            ("o200k", ours_o200k, |s| onig_with(O200K_PATTERN, s)),
         ];
         for (name, ours, regex) in patterns {
             // Long enough for the 64-byte blocks: mostly ASCII words,
             // digits, punctuation and whitespace runs, with some `'` and
             // non-ASCII chars (which end a block's reach).
-            let alphabet = "aaaaeeettsSTrRlLvVdDmMxyzQ    \t\t\n\n\n\r\x0b\x0c01234567899.,;:(){}!?-_/\"#=+*'\u{a0}é日\u{2028}";
+            let alphabet = "aaaaeeettsSTrRlLvVdDmMxyzQABC    \t\t\n\n\n\r\x0b\x0c01234567899.,;:(){}!?-_//\"#=+*'\u{a0}é日\u{2028}";
             for (k, s) in random_strings_of(alphabet, 6000, 0x5eed_b10c_c0de, 400)
                 .iter()
                 .enumerate()
@@ -859,7 +918,9 @@ mod tests {
                 assert_eq!(ours(s), regex(s), "{name} {k}: {s:?}");
             }
             // Runs longer than a block: letters, digits, spaces, newlines.
-            for unit in ["a", "7", " ", "\n", " \n", "\t", "!", "ab "] {
+            for unit in [
+                "a", "7", " ", "\n", " \n", "\t", "!", "ab ", "aB", "/\n", "!\n/",
+            ] {
                 for n in [63, 64, 65, 130, 200] {
                     for tail in ["", "x", " x", "1", "!", "\n", "'s", "é"] {
                         let s = format!("{}{tail}{}", unit.repeat(n), "z ".repeat(40));
