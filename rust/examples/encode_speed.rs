@@ -4,7 +4,8 @@
 //!
 //! The corpus is cut into documents of about `doc_bytes` (default 8000) at
 //! line ends; each is encoded once, in order (a cold start, like a real run).
-//! Env: `SPLIT_ONLY`, `COLD_ONLY`, `WARM_MANY` (more passes), `THREADS`
+//! Env: `SPLIT_ONLY`, `COLD_ONLY`, `WARM_MANY` (five warm passes),
+//! `WARM_PASSES` (that many, printed each), `THREADS`
 //! (then passes on all threads, `PAUSE_MS` apart).
 use std::time::Instant;
 
@@ -58,12 +59,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var_os("SPLIT_ONLY").is_some() {
         return Ok(());
     }
-    let passes: &[&str] = if std::env::var_os("COLD_ONLY").is_some() {
-        &["cold"]
+    let warm: usize = std::env::var("WARM_PASSES").map_or(Ok(1), |s| s.parse())?;
+    let passes: Vec<&str> = if std::env::var_os("COLD_ONLY").is_some() {
+        vec!["cold"]
     } else if std::env::var_os("WARM_MANY").is_some() {
-        &["cold", "warm", "warm", "warm", "warm", "warm"]
+        vec!["cold", "warm", "warm", "warm", "warm", "warm"]
     } else {
-        &["cold", "warm"]
+        std::iter::once("cold")
+            .chain(std::iter::repeat_n("warm", warm))
+            .collect()
     };
     for pass in passes {
         let t = Instant::now();

@@ -10,6 +10,7 @@
 use crate::error::{Error, Result};
 use crate::normalized::NormalizedString;
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU8, Ordering};
 use unicode_segmentation::UnicodeSegmentation;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,6 +24,14 @@ pub struct Precompiled {
     normalized: Vec<u8>,
     /// The replacement of each ASCII char, for the plain-string path.
     ascii: Vec<Option<Box<str>>>,
+    /// Per BMP char, learnt on first use: 1 when the map leaves it as it
+    /// is (alone), 2 when it replaces it, 0 not known yet.
+    kept: std::sync::Arc<[AtomicU8]>,
+}
+
+/// A fresh [`Precompiled::kept`].
+fn no_kept() -> std::sync::Arc<[AtomicU8]> {
+    (0..0x10000).map(|_| AtomicU8::new(0)).collect()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -91,8 +100,8 @@ const PLAIN_EXTEND: u8 = 8;
 /// [`SIMPLE`] and [`EXTENDS`] of a BMP char (none for others), found once per
 /// char by asking the grapheme segmenter about pairs of chars (so the two
 /// always agree) and kept in a table shared by all threads.
+#[inline]
 fn grapheme_props(c: char) -> u8 {
-    use std::sync::atomic::{AtomicU8, Ordering};
     static PROPS: [AtomicU8; 0x10000] = [const { AtomicU8::new(0) }; 0x10000];
     let Some(slot) = PROPS.get(c as usize) else {
         return 0;
@@ -101,6 +110,13 @@ fn grapheme_props(c: char) -> u8 {
     if known & KNOWN != 0 {
         return known;
     }
+    learn_grapheme_props(c, slot)
+}
+
+/// [`grapheme_props`] of a char not asked about before, stored in `slot`.
+#[cold]
+#[inline(never)]
+fn learn_grapheme_props(c: char, slot: &AtomicU8) -> u8 {
     let one = |a: char, b: char| {
         let mut pair = String::with_capacity(8);
         pair.push(a);
@@ -151,6 +167,7 @@ impl Precompiled {
                 trie: Vec::new(),
                 normalized: Vec::new(),
                 ascii: Vec::new(),
+                kept: no_kept(),
             });
         }
         let head: [u8; 4] = blob
@@ -174,6 +191,7 @@ impl Precompiled {
             trie,
             normalized,
             ascii: Vec::new(),
+            kept: no_kept(),
         };
         p.ascii = (0..128u8)
             .map(|b| p.transform(&char::from(b).to_string()).map(Box::from))
@@ -266,6 +284,8 @@ impl Precompiled {
             // others by the grapheme iterator, one grapheme at a time (`k`
             // is always at a grapheme start).
             let mut k = i;
+            // Chars from here to `k` are copied as they are, in one go.
+            let mut copy_from = k;
             while k < j {
                 let Some(c) = s[k..].chars().next() else {
                     break;
@@ -273,6 +293,18 @@ impl Precompiled {
                 // `c` and the plain extending chars after it, when that is
                 // a whole grapheme.
                 let mut end = k + c.len_utf8();
+                // The common case: a char the map keeps, a grapheme alone.
+                if grapheme_props(c) & SIMPLE != 0
+                    && self.keeps(c)
+                    && s[end..j]
+                        .chars()
+                        .next()
+                        .is_none_or(|n| grapheme_props(n) & EXTENDS == 0)
+                {
+                    k = end;
+                    continue;
+                }
+                out.push_str(&s[copy_from..k]);
                 let mut alone = end == j;
                 if !alone && grapheme_props(c) & SIMPLE != 0 {
                     loop {
@@ -298,10 +330,29 @@ impl Precompiled {
                 };
                 self.push_grapheme(g, &mut out);
                 k += g.len();
+                copy_from = k;
             }
+            out.push_str(&s[copy_from..k]);
             i = j;
         }
         out
+    }
+
+    /// Whether the map leaves the char `c` (as a grapheme alone) as it is;
+    /// false for chars past the BMP (not remembered).
+    fn keeps(&self, c: char) -> bool {
+        let Some(slot) = self.kept.get(c as usize) else {
+            return false;
+        };
+        match slot.load(Ordering::Relaxed) {
+            1 => true,
+            2 => false,
+            _ => {
+                let kept = self.transform(c.encode_utf8(&mut [0; 4])).is_none();
+                slot.store(if kept { 1 } else { 2 }, Ordering::Relaxed);
+                kept
+            }
+        }
     }
 
     fn push_grapheme(&self, g: &str, out: &mut String) {

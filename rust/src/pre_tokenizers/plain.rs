@@ -396,7 +396,12 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
                 t.push_str(rest_of);
                 // One piece when nothing inside can start another (after
                 // WhitespaceSplit, the common case: a word with no space).
-                if !*split || (!inner && !s.strip_prefix(rep).unwrap_or(s).contains(rep)) {
+                // (The lead byte first: a substring search costs more than
+                // the short word it would look through.)
+                let after = s.strip_prefix(rep).unwrap_or(s);
+                let lead = rep.encode_utf8(&mut [0; 4]).as_bytes()[0];
+                let rep_inside = after.as_bytes().contains(&lead) && after.contains(rep);
+                if !*split || (!inner && !rep_inside) {
                     return run(rest, t, true, f);
                 }
                 let mut start = 0;
