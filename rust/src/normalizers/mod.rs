@@ -106,7 +106,10 @@ impl CompiledPattern {
                 let mut cs = p.chars();
                 match (cs.next(), cs.next()) {
                     (None, _) => None,
-                    // One char (Llama's ' ' -> '▁'): a memchr search.
+                    // One ASCII char (Llama's ' ' -> '▁'): one pass over the
+                    // bytes (a search per match costs more than the few
+                    // bytes between spaces).
+                    (Some(c), None) if c.is_ascii() => Some(replace_ascii(s, c as u8, content)),
                     (Some(c), None) => Some(s.replace(c, content)),
                     _ => Some(s.replace(p.as_str(), content)),
                 }
@@ -115,6 +118,51 @@ impl CompiledPattern {
             CompiledPattern::SpaceRuns(_) => Some(collapse_spaces(s, content)),
         }
     }
+}
+
+/// `s` with every `b` (an ASCII byte) replaced by `content`. With a content
+/// of at most four bytes, each byte of `s` writes four bytes (itself, or the
+/// content) and the write position moves on by one or by the content's
+/// length: no branch per byte.
+fn replace_ascii(s: &str, b: u8, content: &str) -> String {
+    let with = content.as_bytes();
+    let count = s.bytes().filter(|&x| x == b).count();
+    if count == 0 {
+        return s.to_owned();
+    }
+    let len = s.len() - count + count * with.len();
+    let mut out = vec![0u8; len + 4];
+    if with.len() <= 4 {
+        let mut rep = [0u8; 4];
+        rep[..with.len()].copy_from_slice(with);
+        let rep = u32::from_le_bytes(rep);
+        let mut j = 0;
+        for &x in s.as_bytes() {
+            let hit = x == b;
+            let word = if hit { rep } else { u32::from(x) };
+            if let Some(dst) = out.get_mut(j..j + 4) {
+                dst.copy_from_slice(&word.to_le_bytes());
+            }
+            j += if hit { with.len() } else { 1 };
+        }
+    } else {
+        let mut j = 0;
+        for &x in s.as_bytes() {
+            let piece = if x == b {
+                with
+            } else {
+                std::slice::from_ref(&x)
+            };
+            out[j..j + piece.len()].copy_from_slice(piece);
+            j += piece.len();
+        }
+    }
+    out.truncate(len);
+    debug_assert!(std::str::from_utf8(&out).is_ok());
+    // SAFETY: `s` is UTF-8 and `b` is an ASCII byte, so every `b` is a
+    // whole char; putting the UTF-8 of `content` in its place (and copying
+    // every other byte as it is) leaves UTF-8.
+    unsafe { String::from_utf8_unchecked(out) }
 }
 
 /// `s` with every match of `r` replaced by `content`; `None` on an empty
@@ -270,6 +318,35 @@ impl Normalizer {
 #[cfg(test)]
 mod plain_tests {
     use super::*;
+
+    #[test]
+    fn replacing_an_ascii_char_is_str_replace() {
+        let texts = [
+            "",
+            " ",
+            "   ",
+            "a b  c ",
+            " lead and trail ",
+            "no match here",
+            "é ü 日本 👍 x",
+            "tab\there\t",
+        ];
+        for s in texts {
+            for (b, content) in [
+                (b' ', "▁"),
+                (b' ', ""),
+                (b' ', "-"),
+                (b'\t', "\u{10FFFF}"),
+                (b' ', "<sp>"),
+            ] {
+                assert_eq!(
+                    replace_ascii(s, b, content),
+                    s.replace(b as char, content),
+                    "{s:?} {b} {content:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn plain_path_equals_the_aligned_path() {
