@@ -428,7 +428,8 @@ fn gpt2_block_starts(block: &[u8; 64]) -> (u64, u32) {
 /// Splits `s` by 64-byte blocks where `block_starts` (one of the
 /// `*_block_starts` above) finds matches, by `per_char` (which gives the
 /// end of the match at a position) elsewhere: after a block that gives no
-/// match, char by char past its last stop byte (or for one match).
+/// match, char by char past its last stop byte (or for one match). The
+/// last block of a text (and a text shorter than a block) is padded.
 #[inline(always)]
 fn split_by_blocks(
     s: &str,
@@ -442,8 +443,18 @@ fn split_by_blocks(
     let mut per_char_until = 0;
     while i < n {
         #[cfg(target_arch = "x86_64")]
-        if i >= per_char_until {
-            if let Some(Ok(block)) = bytes.get(i..i + 64).map(<&[u8; 64]>::try_from) {
+        if i >= per_char_until && n - i > 2 {
+            // Near the end, the rest padded with non-ASCII bytes (stop
+            // bytes: what follows the text is not known to the block).
+            let mut padded = [0x80; 64];
+            let block = match bytes.get(i..i + 64).map(<&[u8; 64]>::try_from) {
+                Some(Ok(block)) => Some(block),
+                _ => bytes.get(i..).map(|rest| {
+                    padded[..rest.len()].copy_from_slice(rest);
+                    &padded
+                }),
+            };
+            if let Some(block) = block {
                 let (starts, limit) = block_starts(block);
                 let mut rest = starts & (u64::MAX >> (63 - limit)) & !1;
                 if rest == 0 {
