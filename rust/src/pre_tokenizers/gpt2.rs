@@ -271,6 +271,9 @@ struct Masks {
     tab: u64,
     newline: u64,
     slash: u64,
+    /// Non-ASCII bytes, and among them UTF-8 continuation bytes.
+    high: u64,
+    cont: u64,
     stop: u64,
 }
 
@@ -279,7 +282,7 @@ struct Masks {
 #[inline(always)]
 fn masks(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::*;
-    let mut m = [0u64; 8];
+    let mut m = [0u64; 10];
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes of
         // `chunk` (unaligned load).
@@ -302,6 +305,8 @@ fn masks(block: &[u8; 64]) -> Masks {
             m[5] |= bits(_mm_or_si128(v, eq(b'\'')));
             m[6] |= bits(range(v, b'A', 26));
             m[7] |= bits(eq(b'/'));
+            m[8] |= bits(range(v, 0x80, 0x40));
+            m[9] |= bits(v);
         }
     }
     Masks {
@@ -312,6 +317,8 @@ fn masks(block: &[u8; 64]) -> Masks {
         tab: m[3],
         newline: m[4],
         slash: m[7],
+        high: m[9],
+        cont: m[8],
         stop: m[5],
     }
 }
@@ -322,6 +329,50 @@ fn masks(block: &[u8; 64]) -> Masks {
 #[inline(always)]
 fn fill_runs(run: u64, seed: u64) -> u64 {
     (run.wrapping_add(seed) ^ run) & run
+}
+
+/// Non-ASCII chars of `block` into the classes (cl100k's and GPT-2's):
+/// a letter's bytes join `letter`, and the bytes of a char that is neither
+/// a letter, a digit nor whitespace (punctuation, symbols, marks) stop
+/// being stop bytes and so count as punctuation. Digits and whitespace
+/// beyond ASCII, and a char the block's end cuts, stay stop bytes.
+#[inline(always)]
+fn classify_non_ascii(block: &[u8; 64], m: &mut Masks) {
+    let mut leads = m.high & !m.cont;
+    let (mut letters, mut kept) = (0u64, 0u64);
+    while leads != 0 {
+        let p = leads.trailing_zeros() as usize;
+        leads &= leads - 1;
+        let b0 = block[p];
+        let len = if b0 >= 0xF0 {
+            4
+        } else if b0 >= 0xE0 {
+            3
+        } else {
+            2
+        };
+        let Some(bytes) = block.get(p..p + len) else {
+            break;
+        };
+        let cp = bytes[1..]
+            .iter()
+            .fold(u32::from(b0) & (0x7F >> len), |cp, &b| {
+                cp << 6 | u32::from(b & 0x3F)
+            });
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
+        let k = class(c);
+        let span = ((1u64 << len) - 1) << p;
+        if k & L != 0 {
+            letters |= span;
+        } else if k & (N | S) != 0 {
+            continue;
+        }
+        kept |= span;
+    }
+    m.letter |= letters;
+    m.stop &= !kept;
 }
 
 /// Where cl100k's matches start among the first bytes of `block`, which
@@ -339,10 +390,11 @@ fn fill_runs(run: u64, seed: u64) -> u64 {
 /// of the spaces and tabs after that, a char a non-space follows stands
 /// alone or joins the word after it.
 #[inline(always)]
-fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32) {
-    let m = masks(block);
+fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32, u64) {
+    let mut m = masks(block);
+    classify_non_ascii(block, &mut m);
     let Some((valid, limit)) = block_reach(&m) else {
-        return (1, 0);
+        return (1, 0, m.stop);
     };
     let (letter, digit) = (m.letter & valid, m.digit & valid);
     let (space, tab, newline) = (m.space & valid, m.tab & valid, m.newline & valid);
@@ -371,10 +423,14 @@ fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32) {
         group = fourth;
     }
     let q_starts = 1 | ws_starts | punct_starts;
+    // A start on a char's first byte, carried over its other bytes (so
+    // the byte before a letter tells whether the char before it starts).
+    let cont = m.cont & valid;
+    let q_starts_all = q_starts | fill_runs(cont, prev(q_starts) & cont);
     let prefixable = space | tab | punct;
-    let letter_starts = letter & (prev(digit | newline) | (prev(prefixable) & !prev(q_starts)));
+    let letter_starts = letter & (prev(digit | newline) | (prev(prefixable) & !prev(q_starts_all)));
     let starts = q_starts | digit_starts | letter_starts;
-    (starts, limit)
+    (starts, limit, m.stop)
 }
 
 /// The bytes before `m`'s first stop byte, and the highest bit that is
@@ -407,10 +463,11 @@ fn block_reach(m: &Masks) -> Option<(u64, u32)> {
 /// chars), and a whitespace run a non-space follows leaves its last char
 /// to start the next match.
 #[inline(always)]
-fn gpt2_block_starts(block: &[u8; 64]) -> (u64, u32) {
-    let m = masks(block);
+fn gpt2_block_starts(block: &[u8; 64]) -> (u64, u32, u64) {
+    let mut m = masks(block);
+    classify_non_ascii(block, &mut m);
     let Some((valid, limit)) = block_reach(&m) else {
-        return (1, 0);
+        return (1, 0, m.stop);
     };
     let (letter, digit, space) = (m.letter & valid, m.digit & valid, m.space & valid);
     let ws = (m.space | m.tab | m.newline) & valid;
@@ -422,7 +479,7 @@ fn gpt2_block_starts(block: &[u8; 64]) -> (u64, u32) {
     let ws_starts = run_start | (ws & !(ws >> 1) & prev(ws));
     let same = |x: u64| x & !prev(x) & !prev(space);
     let starts = 1 | ws_starts | same(letter) | same(digit) | same(other);
-    (starts, limit)
+    (starts, limit, m.stop)
 }
 
 /// Splits `s` by 64-byte blocks where `block_starts` (one of the
@@ -433,7 +490,7 @@ fn gpt2_block_starts(block: &[u8; 64]) -> (u64, u32) {
 #[inline(always)]
 fn split_by_blocks(
     s: &str,
-    block_starts: impl Fn(&[u8; 64]) -> (u64, u32),
+    block_starts: impl Fn(&[u8; 64]) -> (u64, u32, u64),
     per_char: impl Fn(&str, usize) -> usize,
     mut f: impl FnMut(usize, usize),
 ) {
@@ -455,10 +512,9 @@ fn split_by_blocks(
                 }),
             };
             if let Some(block) = block {
-                let (starts, limit) = block_starts(block);
+                let (starts, limit, stops) = block_starts(block);
                 let mut rest = starts & (u64::MAX >> (63 - limit)) & !1;
                 if rest == 0 {
-                    let stops = masks(block).stop;
                     per_char_until = if stops == 0 {
                         i + 1
                     } else {
@@ -571,13 +627,13 @@ fn with_contraction(s: &str, end: usize) -> usize {
 /// breaks there could each follow punctuation; rare, left to the per-char
 /// path).
 #[inline(always)]
-fn o200k_block_starts(block: &[u8; 64]) -> (u64, u32) {
+fn o200k_block_starts(block: &[u8; 64]) -> (u64, u32, u64) {
     let mut m = masks(block);
     let prev = |x: u64| x << 1;
     let slashes_after_newline = fill_runs(m.slash, m.slash & prev(m.newline));
     m.stop |= m.newline & prev(slashes_after_newline);
     let Some((valid, limit)) = block_reach(&m) else {
-        return (1, 0);
+        return (1, 0, m.stop);
     };
     let (letter, digit) = (m.letter & valid, m.digit & valid);
     let upper = m.upper & valid;
@@ -612,7 +668,7 @@ fn o200k_block_starts(block: &[u8; 64]) -> (u64, u32) {
     let letter_starts = letter & (prev(digit | newline) | (prev(prefixable) & !prev(q_starts)))
         | (upper & prev(lower));
     let starts = q_starts | digit_starts | letter_starts;
-    (starts, limit)
+    (starts, limit, m.stop)
 }
 
 /// Calls `f(start, end)` for every match of o200k's pattern in `s`, in
@@ -927,6 +983,16 @@ mod tests {
                 .enumerate()
             {
                 assert_eq!(ours(s), regex(s), "{name} {k}: {s:?}");
+            }
+            // Mostly non-ASCII: letters of 2, 3 and 4 bytes (Cyrillic,
+            // Arabic, CJK, U+20000), marks between letters, punctuation and
+            // symbols, emoji with ZWJ, digits and spaces beyond ASCII.
+            let alphabet = "абвгдЖЯ日本語\u{20000}يَاِ\u{64e}\u{301}\u{301}—“”…·×👍👍\u{200d}٣½²\u{a0}\u{3000}\u{2028}  aZ.,'\n\n1";
+            for (k, s) in random_strings_of(alphabet, 6000, 0x000a_110f_7e57, 300)
+                .iter()
+                .enumerate()
+            {
+                assert_eq!(ours(s), regex(s), "{name} non-ASCII {k}: {s:?}");
             }
             // Runs longer than a block: letters, digits, spaces, newlines.
             for unit in [
