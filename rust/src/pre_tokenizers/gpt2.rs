@@ -258,11 +258,11 @@ fn whitespace_end(s: &str, i: usize) -> usize {
     w
 }
 
-/// Byte masks of 64 bytes of text (bit j for byte j): ASCII letters,
-/// digits, the space, `\t` `\x0b` `\x0c`, `\r` `\n`, and the bytes that
-/// end the block's reach (non-ASCII bytes and `'`, which the per-char path
-/// handles).
-#[derive(Clone, Copy)]
+/// Byte masks of 64 bytes of text (bit j for byte j): ASCII letters (and
+/// upper-case ones), digits, the space, `\t` `\x0b` `\x0c`, `\r` `\n`, `/`,
+/// non-ASCII bytes and their continuation bytes, and the bytes that end a
+/// block's reach until a pattern says otherwise (non-ASCII bytes and `'`).
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 struct Masks {
     letter: u64,
     upper: u64,
@@ -271,10 +271,43 @@ struct Masks {
     tab: u64,
     newline: u64,
     slash: u64,
-    /// Non-ASCII bytes, and among them UTF-8 continuation bytes.
     high: u64,
     cont: u64,
     stop: u64,
+}
+
+/// [`Masks`] of `block`, byte by byte: what other machines than x86-64
+/// compile (their splitting stays per char), and the reference the SSE2
+/// version is tested against.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+fn masks_by_byte(block: &[u8; 64]) -> Masks {
+    let mut m = Masks::default();
+    for (j, &b) in block.iter().enumerate() {
+        let bit = 1u64 << j;
+        let class = [
+            (b.is_ascii_alphabetic(), &mut m.letter),
+            (b.is_ascii_uppercase(), &mut m.upper),
+            (b.is_ascii_digit(), &mut m.digit),
+            (b == b' ', &mut m.space),
+            (matches!(b, b'\t' | 0x0b | 0x0c), &mut m.tab),
+            (matches!(b, b'\r' | b'\n'), &mut m.newline),
+            (b == b'/', &mut m.slash),
+            (b >= 0x80, &mut m.high),
+            ((0x80..0xC0).contains(&b), &mut m.cont),
+            (b >= 0x80 || b == b'\'', &mut m.stop),
+        ];
+        for (yes, mask) in class {
+            if yes {
+                *mask |= bit;
+            }
+        }
+    }
+    m
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn masks(block: &[u8; 64]) -> Masks {
+    masks_by_byte(block)
 }
 
 /// [`Masks`] of `block` by SSE2 (16 bytes per compare).
@@ -323,9 +356,9 @@ fn masks(block: &[u8; 64]) -> Masks {
     }
 }
 
-/// The bits of `x` (a set of positions) and of the positions after each
-/// through the run of `run` it starts: `seed` bits must each be the first
-/// bit of a run of ones in `run` (one addition carries through each run).
+/// Each bit of `seed` and the bits of `run` after it up to the end of its
+/// run of ones in `run` (one addition carries through each run). Every seed
+/// bit must be in `run`, at most one per run.
 #[inline(always)]
 fn fill_runs(run: u64, seed: u64) -> u64 {
     (run.wrapping_add(seed) ^ run) & run
@@ -376,13 +409,14 @@ fn classify_non_ascii(block: &[u8; 64], m: &mut Masks) {
 }
 
 /// Where cl100k's matches start among the first bytes of `block`, which
-/// starts a match: `(starts, limit)`, every bit of `starts` at or below
-/// bit `limit` being exact whatever follows the block. No lookbehind in
-/// the pattern, so the block is split as if it were the whole text. The
-/// bytes from the first non-ASCII byte or `'` on are left out.
+/// starts a match: `(starts, limit, stops)`, every bit of `starts` at or
+/// below bit `limit` being exact whatever follows the block, and `stops`
+/// the bytes the block could not decide (from the first of them on, the
+/// block is left out). No lookbehind in the pattern, so the block is split
+/// as if it were the whole text.
 ///
-/// In ASCII text without `'` the matches follow from the classes of
-/// neighbouring bytes (tested against the per-char path and Oniguruma):
+/// Without `'`, non-ASCII digits and whitespace, the matches follow from
+/// the classes of neighbouring chars (tested against Oniguruma):
 /// a letter run starts a match unless the char before it (a space, tab or
 /// punctuation) starts one, which then takes the letters too; digits go in
 /// threes from a run's start; a punctuation run goes on through the line
@@ -499,8 +533,9 @@ fn split_by_blocks(
     let mut i = 0;
     let mut per_char_until = 0;
     while i < n {
-        #[cfg(target_arch = "x86_64")]
-        if i >= per_char_until && n - i > 2 {
+        // (Blocks only where SSE2 builds the masks; elsewhere the masks
+        // would cost more than they save.)
+        if cfg!(target_arch = "x86_64") && i >= per_char_until && n - i > 2 {
             // Near the end, the rest padded with non-ASCII bytes (stop
             // bytes: what follows the text is not known to the block).
             let mut padded = [0x80; 64];
@@ -962,6 +997,54 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn sse2_masks_are_the_byte_by_byte_masks() {
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        for _ in 0..20000 {
+            let mut block = [0u8; 64];
+            for b in block.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                // All bytes, with the class edges ('@' 'A' 'Z' '[', '`' 'a'
+                // 'z' '{', '/' '0' '9' ':', 0x7f 0x80 0xbf 0xc0) likely.
+                *b = match x % 4 {
+                    0 => x.to_le_bytes()[3],
+                    _ => {
+                        b"@AZ[`az{/09:\t\n\x0b\x0c\r '\x7f\x80\xbf\xc0\xff"[(x >> 8) as usize % 24]
+                    }
+                };
+            }
+            assert_eq!(masks(&block), masks_by_byte(&block), "{block:?}");
+        }
+    }
+
+    #[test]
+    fn per_char_matchers_alone_same_as_regex() {
+        // On x86-64 the blocks take most text; the per-char matchers (all
+        // of the work elsewhere) are checked on their own here.
+        type MatchEnd = fn(&str, usize) -> usize;
+        type Regex = fn(&str) -> Vec<(usize, usize)>;
+        let patterns: [(&str, MatchEnd, Regex); 3] = [
+            ("cl100k", cl100k_match_end, |s| onig_with(CL100K_PATTERN, s)),
+            ("gpt2", gpt2_match_end, onig),
+            ("o200k", o200k_match_end, |s| onig_with(O200K_PATTERN, s)),
+        ];
+        let alphabet = " \t\n\r\u{a0}\u{3000}'sStTrReEvVmMlLdDſ1٣½.,!-_/(aZé日ǅʰ👍\u{301}\u{200d}";
+        for (name, match_end, regex) in patterns {
+            for s in random_strings_of(alphabet, 20000, 0x007e_570f_c4a2, 40) {
+                let mut ours = Vec::new();
+                let mut i = 0;
+                while i < s.len() {
+                    let end = match_end(&s, i);
+                    ours.push((i, end));
+                    i = end;
+                }
+                assert_eq!(ours, regex(&s), "{name}: {s:?}");
+            }
+        }
     }
 
     #[test]
