@@ -28,8 +28,8 @@ const HUGE_TEXT: usize = 1 << 18;
 
 /// The pool and the bounds (`0`, the cuts, `text.len()`) of the parts one
 /// long text is encoded in, on all cores; `None` when it stays whole (one
-/// thread, a busy batch, or no safe cut). Call only for texts of `HUGE_TEXT` bytes or
-/// more: looking the pool up takes a lock.
+/// thread, a busy batch, or no safe cut). Call only for texts of
+/// `HUGE_TEXT` bytes or more: looking the pool up takes a lock.
 fn part_bounds(
     sp: &crate::pre_tokenizers::plain::PlainSplitter,
     text: &str,

@@ -121,41 +121,29 @@ impl CompiledPattern {
 }
 
 /// `s` with every `b` (an ASCII byte) replaced by `content`. With a content
-/// of at most four bytes, each byte of `s` writes four bytes (itself, or the
-/// content) and the write position moves on by one or by the content's
-/// length: no branch per byte.
+/// of at most four bytes (Llama's `▁` is three), each byte of `s` writes
+/// four bytes (itself, or the content) and the write position moves on by
+/// one or by the content's length: no branch per byte. Longer contents go
+/// by `str::replace`.
 fn replace_ascii(s: &str, b: u8, content: &str) -> String {
     let with = content.as_bytes();
     let count = s.bytes().filter(|&x| x == b).count();
-    if count == 0 {
-        return s.to_owned();
+    if count == 0 || with.len() > 4 {
+        return s.replace(char::from(b), content);
     }
     let len = s.len() - count + count * with.len();
     let mut out = vec![0u8; len + 4];
-    if with.len() <= 4 {
-        let mut rep = [0u8; 4];
-        rep[..with.len()].copy_from_slice(with);
-        let rep = u32::from_le_bytes(rep);
-        let mut j = 0;
-        for &x in s.as_bytes() {
-            let hit = x == b;
-            let word = if hit { rep } else { u32::from(x) };
-            if let Some(dst) = out.get_mut(j..j + 4) {
-                dst.copy_from_slice(&word.to_le_bytes());
-            }
-            j += if hit { with.len() } else { 1 };
+    let mut rep = [0u8; 4];
+    rep[..with.len()].copy_from_slice(with);
+    let rep = u32::from_le_bytes(rep);
+    let mut j = 0;
+    for &x in s.as_bytes() {
+        let hit = x == b;
+        let word = if hit { rep } else { u32::from(x) };
+        if let Some(dst) = out.get_mut(j..j + 4) {
+            dst.copy_from_slice(&word.to_le_bytes());
         }
-    } else {
-        let mut j = 0;
-        for &x in s.as_bytes() {
-            let piece = if x == b {
-                with
-            } else {
-                std::slice::from_ref(&x)
-            };
-            out[j..j + piece.len()].copy_from_slice(piece);
-            j += piece.len();
-        }
+        j += if hit { with.len() } else { 1 };
     }
     out.truncate(len);
     debug_assert!(std::str::from_utf8(&out).is_ok());

@@ -293,8 +293,9 @@ impl Precompiled {
                 // `c` and the plain extending chars after it, when that is
                 // a whole grapheme.
                 let mut end = k + c.len_utf8();
+                let simple = grapheme_props(c) & SIMPLE != 0;
                 // The common case: a char the map keeps, a grapheme alone.
-                if grapheme_props(c) & SIMPLE != 0
+                if simple
                     && self.keeps(c)
                     && s[end..j]
                         .chars()
@@ -306,7 +307,7 @@ impl Precompiled {
                 }
                 out.push_str(&s[copy_from..k]);
                 let mut alone = end == j;
-                if !alone && grapheme_props(c) & SIMPLE != 0 {
+                if !alone && simple {
                     loop {
                         let Some(n) = s[end..j].chars().next() else {
                             alone = true;

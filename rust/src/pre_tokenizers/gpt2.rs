@@ -438,24 +438,9 @@ fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32, u64) {
     // Line breaks right after punctuation belong to its match.
     let absorbed = fill_runs(newline, newline & prev(punct));
     let run = ws & !absorbed;
-    let run_start = run & !prev(run);
-    let run_last = run & !(run >> 1);
-    // The spaces and tabs after a run's last line break (the whole run if
-    // it has none), found from the run's end backwards.
-    let blank = run & !newline;
-    let tail = fill_runs(blank.reverse_bits(), (run_last & blank).reverse_bits()).reverse_bits();
-    let ws_starts = run_start | (tail & !prev(tail)) | (run_last & tail & prev(tail));
+    let ws_starts = whitespace_starts(run, newline);
     let punct_starts = punct & prev(letter | digit | newline | tab);
-    let mut digit_starts = digit & !prev(digit);
-    let mut group = digit_starts;
-    loop {
-        let fourth = prev(prev(prev(group) & digit) & digit) & digit;
-        if fourth == 0 {
-            break;
-        }
-        digit_starts |= fourth;
-        group = fourth;
-    }
+    let digit_starts = digit_group_starts(digit);
     let q_starts = 1 | ws_starts | punct_starts;
     // A start on a char's first byte, carried over its other bytes (so
     // the byte before a letter tells whether the char before it starts).
@@ -465,6 +450,38 @@ fn cl100k_block_starts(block: &[u8; 64]) -> (u64, u32, u64) {
     let letter_starts = letter & (prev(digit | newline) | (prev(prefixable) & !prev(q_starts_all)));
     let starts = q_starts | digit_starts | letter_starts;
     (starts, limit, m.stop)
+}
+
+/// The match starts in whitespace runs (`run`: the whitespace no
+/// punctuation match takes) of cl100k and o200k (`\s*[\r\n]+|\s+(?!\S)|\s+`):
+/// a run starts a match that ends after its last line break; of the spaces
+/// and tabs after that (the whole run if it has none), the last starts a
+/// match of its own when there are two or more.
+#[inline(always)]
+fn whitespace_starts(run: u64, newline: u64) -> u64 {
+    let prev = |x: u64| x << 1;
+    let run_start = run & !prev(run);
+    let run_last = run & !(run >> 1);
+    // Found from the run's end backwards.
+    let blank = run & !newline;
+    let tail = fill_runs(blank.reverse_bits(), (run_last & blank).reverse_bits()).reverse_bits();
+    run_start | (tail & !prev(tail)) | (run_last & tail & prev(tail))
+}
+
+/// `\p{N}{1,3}` on ASCII digits: the starts of each run's groups of three.
+#[inline(always)]
+fn digit_group_starts(digit: u64) -> u64 {
+    let prev = |x: u64| x << 1;
+    let mut starts = digit & !prev(digit);
+    let mut group = starts;
+    loop {
+        let fourth = prev(prev(prev(group) & digit) & digit) & digit;
+        if fourth == 0 {
+            return starts;
+        }
+        starts |= fourth;
+        group = fourth;
+    }
 }
 
 /// The bytes before `m`'s first stop byte, and the highest bit that is
@@ -536,36 +553,37 @@ fn split_by_blocks(
         // (Blocks only where SSE2 builds the masks; elsewhere the masks
         // would cost more than they save.)
         if cfg!(target_arch = "x86_64") && i >= per_char_until && n - i > 2 {
-            // Near the end, the rest padded with non-ASCII bytes (stop
-            // bytes: what follows the text is not known to the block).
-            let mut padded = [0x80; 64];
+            let padded;
             let block = match bytes.get(i..i + 64).map(<&[u8; 64]>::try_from) {
-                Some(Ok(block)) => Some(block),
-                _ => bytes.get(i..).map(|rest| {
-                    padded[..rest.len()].copy_from_slice(rest);
+                Some(Ok(block)) => block,
+                // Near the end, the rest padded with non-ASCII bytes (stop
+                // bytes: what follows the text is not known to the block).
+                _ => {
+                    let rest = &bytes[i..];
+                    let mut block = [0x80; 64];
+                    block[..rest.len()].copy_from_slice(rest);
+                    padded = block;
                     &padded
-                }),
-            };
-            if let Some(block) = block {
-                let (starts, limit, stops) = block_starts(block);
-                let mut rest = starts & (u64::MAX >> (63 - limit)) & !1;
-                if rest == 0 {
-                    per_char_until = if stops == 0 {
-                        i + 1
-                    } else {
-                        i + 64 - stops.leading_zeros() as usize
-                    };
-                } else {
-                    let mut a = 0;
-                    while rest != 0 {
-                        let b = rest.trailing_zeros() as usize;
-                        f(i + a, i + b);
-                        a = b;
-                        rest &= rest - 1;
-                    }
-                    i += a;
-                    continue;
                 }
+            };
+            let (starts, limit, stops) = block_starts(block);
+            let mut rest = starts & (u64::MAX >> (63 - limit)) & !1;
+            if rest == 0 {
+                per_char_until = if stops == 0 {
+                    i + 1
+                } else {
+                    i + 64 - stops.leading_zeros() as usize
+                };
+            } else {
+                let mut a = 0;
+                while rest != 0 {
+                    let b = rest.trailing_zeros() as usize;
+                    f(i + a, i + b);
+                    a = b;
+                    rest &= rest - 1;
+                }
+                i += a;
+                continue;
             }
         }
         let end = per_char(s, i);
@@ -680,23 +698,10 @@ fn o200k_block_starts(block: &[u8; 64]) -> (u64, u32, u64) {
     // (one such chain per run of them, by the stop above).
     let absorbed = fill_runs(newline | slash, newline & prev(punct));
     let run = ws & !absorbed;
-    let run_start = run & !prev(run);
-    let run_last = run & !(run >> 1);
-    let blank = run & !newline;
-    let tail = fill_runs(blank.reverse_bits(), (run_last & blank).reverse_bits()).reverse_bits();
-    let ws_starts = run_start | (tail & !prev(tail)) | (run_last & tail & prev(tail));
+    let ws_starts = whitespace_starts(run, newline);
     let punct_starts =
         punct & !absorbed & prev(letter | digit | newline | tab | (absorbed & slash));
-    let mut digit_starts = digit & !prev(digit);
-    let mut group = digit_starts;
-    loop {
-        let fourth = prev(prev(prev(group) & digit) & digit) & digit;
-        if fourth == 0 {
-            break;
-        }
-        digit_starts |= fourth;
-        group = fourth;
-    }
+    let digit_starts = digit_group_starts(digit);
     let q_starts = 1 | ws_starts | punct_starts;
     let prefixable = space | tab | punct;
     let lower = letter & !upper;
