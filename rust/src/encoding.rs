@@ -12,6 +12,10 @@ use std::ops::Range;
 pub struct Encoding {
     pub ids: Vec<u32>,
     pub type_ids: Vec<u32>,
+    /// The token string of each id. An empty string stands for the model's
+    /// token of that id, not built yet: the fast path leaves them so (a
+    /// string per token costs more than the rest of its encoding), and
+    /// [`Encoding::fill_tokens`] builds them where they are read.
     pub tokens: Vec<String>,
     pub words: Vec<Option<u32>>,
     pub offsets: Vec<Offsets>,
@@ -66,6 +70,22 @@ impl Encoding {
         self.type_ids.push(type_id);
         self.special_tokens_mask.push(0);
         self.attention_mask.push(1);
+    }
+
+    /// Builds the token strings left empty (see [`Encoding::tokens`]) from
+    /// their ids, with `name` (the model's id-to-token), in overflowing
+    /// parts too.
+    pub fn fill_tokens<'a>(&mut self, name: &impl Fn(u32) -> Option<&'a str>) {
+        for (tok, &id) in self.tokens.iter_mut().zip(&self.ids) {
+            if tok.is_empty() {
+                if let Some(t) = name(id) {
+                    t.clone_into(tok);
+                }
+            }
+        }
+        for o in &mut self.overflowing {
+            o.fill_tokens(name);
+        }
     }
 
     pub fn n_sequences(&self) -> usize {

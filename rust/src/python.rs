@@ -198,15 +198,36 @@ fn batch_item(
 #[derive(Clone)]
 pub struct PyEncoding {
     pub inner: Encoding,
+    /// The model whose token strings `inner` may have left empty (see
+    /// [`Encoding::tokens`]): they are built when read.
+    names: Option<Arc<Model>>,
+}
+
+impl PyEncoding {
+    fn filled(inner: Encoding) -> Self {
+        PyEncoding { inner, names: None }
+    }
+    fn deferred(inner: Encoding, model: &Arc<Model>) -> Self {
+        PyEncoding {
+            inner,
+            names: Some(model.clone()),
+        }
+    }
+    /// The encoding with every token string built.
+    fn full(&self) -> Encoding {
+        let mut e = self.inner.clone();
+        if let Some(m) = &self.names {
+            e.fill_tokens(&|id| m.id_to_token(id));
+        }
+        e
+    }
 }
 
 #[pymethods]
 impl PyEncoding {
     #[new]
     fn new() -> Self {
-        PyEncoding {
-            inner: Encoding::default(),
-        }
+        PyEncoding::filled(Encoding::default())
     }
     #[getter]
     fn ids(&self) -> Vec<u32> {
@@ -217,8 +238,17 @@ impl PyEncoding {
         self.inner.type_ids.clone()
     }
     #[getter]
-    fn tokens(&self) -> Vec<String> {
-        self.inner.tokens.clone()
+    fn tokens(&self) -> Vec<&str> {
+        let name = |id: u32| self.names.as_ref().and_then(|m| m.id_to_token(id));
+        self.inner
+            .tokens
+            .iter()
+            .zip(&self.inner.ids)
+            .map(|(t, &id)| match t.is_empty() {
+                true => name(id).unwrap_or(""),
+                false => t.as_str(),
+            })
+            .collect()
     }
     #[getter]
     fn offsets(&self) -> Vec<(usize, usize)> {
@@ -253,7 +283,10 @@ impl PyEncoding {
         self.inner
             .overflowing
             .iter()
-            .map(|e| PyEncoding { inner: e.clone() })
+            .map(|e| PyEncoding {
+                inner: e.clone(),
+                names: self.names.clone(),
+            })
             .collect()
     }
     fn __len__(&self) -> usize {
@@ -303,9 +336,10 @@ impl PyEncoding {
     #[staticmethod]
     #[pyo3(signature = (encodings, growing_offsets=true))]
     fn merge(encodings: Vec<PyRef<'_, PyEncoding>>, growing_offsets: bool) -> PyEncoding {
-        PyEncoding {
-            inner: Encoding::merge(encodings.iter().map(|e| e.inner.clone()), growing_offsets),
-        }
+        PyEncoding::filled(Encoding::merge(
+            encodings.iter().map(|e| e.full()),
+            growing_offsets,
+        ))
     }
 
     #[pyo3(signature = (length, direction="right", pad_id=0, pad_type_id=0, pad_token="[PAD]"))]
@@ -338,10 +372,11 @@ impl PyEncoding {
     }
 
     fn __getstate__(&self, py: Python<'_>) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(|e| input_error(py, e.to_string()))
+        serde_json::to_string(&self.full()).map_err(|e| input_error(py, e.to_string()))
     }
     fn __setstate__(&mut self, py: Python<'_>, state: &str) -> PyResult<()> {
         self.inner = serde_json::from_str(state).map_err(|e| input_error(py, e.to_string()))?;
+        self.names = None;
         Ok(())
     }
 }
@@ -494,11 +529,9 @@ impl PyComponent {
     ) -> PyResult<PyEncoding> {
         match &self.part {
             Part::PostProcessor(p) => {
-                let (e, pe) = (encoding.inner.clone(), pair.map(|p| p.inner.clone()));
+                let (e, pe) = (encoding.full(), pair.map(|p| p.full()));
                 run(py, || {
-                    Ok(PyEncoding {
-                        inner: p.process(e, pe, add_special_tokens)?,
-                    })
+                    Ok(PyEncoding::filled(p.process(e, pe, add_special_tokens)?))
                 })
             }
             _ => Err(PyTypeError::new_err("process needs a post-processor")),
@@ -662,10 +695,11 @@ impl PyTokenizer {
             },
         };
         let t = self.get();
+        let model = t.model.clone();
         run(py, move || {
-            t.encode(&input, add_special_tokens, OffsetType::Char)
+            t.encode_deferred(&input, add_special_tokens, OffsetType::Char)
         })
-        .map(|inner| PyEncoding { inner })
+        .map(|inner| PyEncoding::deferred(inner, &model))
     }
 
     #[pyo3(signature = (input, is_pretokenized=false, add_special_tokens=true))]
@@ -681,10 +715,14 @@ impl PyTokenizer {
             inputs.push(batch_item(py, &item?, is_pretokenized)?);
         }
         let t = self.get();
+        let model = t.model.clone();
         let out = run(py, move || {
-            t.encode_batch(&inputs, add_special_tokens, OffsetType::Char)
+            t.encode_batch_deferred(&inputs, add_special_tokens, OffsetType::Char)
         })?;
-        Ok(out.into_iter().map(|inner| PyEncoding { inner }).collect())
+        Ok(out
+            .into_iter()
+            .map(|inner| PyEncoding::deferred(inner, &model))
+            .collect())
     }
 
     /// Ids only, for many texts: the ids of all texts one after the other
@@ -932,8 +970,8 @@ impl PyTokenizer {
         add_special_tokens: bool,
     ) -> PyResult<PyEncoding> {
         let t = self.get();
-        let (e, pe) = (encoding.inner.clone(), pair.map(|p| p.inner.clone()));
-        run(py, move || t.post_process(e, pe, add_special_tokens)).map(|inner| PyEncoding { inner })
+        let (e, pe) = (encoding.full(), pair.map(|p| p.full()));
+        run(py, move || t.post_process(e, pe, add_special_tokens)).map(PyEncoding::filled)
     }
 
     /// Replaces a component ("normalizer", "pre_tokenizer", "model",

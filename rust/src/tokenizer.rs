@@ -428,6 +428,9 @@ impl Tokenizer {
         word_idx: Option<u32>,
         offsets: OffsetType,
     ) -> Result<(Encoding, usize)> {
+        if let Some(r) = self.byte_level_encoding(s, type_id, word_idx, offsets) {
+            return r;
+        }
         let mut pt = self.pretokenize(s)?;
         pt.tokenize(|n| self.model.tokenize(n.get()))?;
         let conv = match offsets {
@@ -576,6 +579,25 @@ impl Tokenizer {
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> Result<Encoding> {
+        let mut e = self.encode_deferred(input, add_special_tokens, offsets)?;
+        self.fill_tokens(&mut e);
+        Ok(e)
+    }
+
+    /// Builds the token strings an encoding of this tokenizer's left empty
+    /// (see [`Encoding::tokens`]).
+    pub fn fill_tokens(&self, e: &mut Encoding) {
+        e.fill_tokens(&|id| self.model.id_to_token(id));
+    }
+
+    /// [`Tokenizer::encode`], with the model's token strings maybe left
+    /// empty (see [`Encoding::tokens`]) for the caller to build when read.
+    pub fn encode_deferred(
+        &self,
+        input: &EncodeInput,
+        add_special_tokens: bool,
+        offsets: OffsetType,
+    ) -> Result<Encoding> {
         let e = self.encode_sequence(&input.first, 0, offsets)?;
         let p = match &input.second {
             Some(s) => Some(self.encode_sequence(s, 1, offsets)?),
@@ -654,6 +676,122 @@ impl Tokenizer {
         Some(parts.map(|p| p.concat()))
     }
 
+    /// [`Tokenizer::encode_str_counted`] for byte-level BPE with no
+    /// normalizer, when no added token occurs in `s` and ByteLevel adds no
+    /// prefix space: every word is then a slice of `s` and every token of a
+    /// word stands for as many of its bytes as the token has chars, so the
+    /// words, ids (from the id cache) and offsets come from the bulk-ids
+    /// path, with no `NormalizedString`. A token that cuts a multi-byte char
+    /// gets the whole char's offsets, as ByteLevel's alignments give it.
+    /// The token strings are left empty (see [`Encoding::tokens`]).
+    /// `None` when the pipeline is another or the vocabulary lacks one of
+    /// ByteLevel's chars (a word could then have an unknown token, or lose
+    /// a char): the general path decides then.
+    fn byte_level_encoding(
+        &self,
+        s: &str,
+        type_id: u32,
+        word_idx: Option<u32>,
+        offsets: OffsetType,
+    ) -> Option<Result<(Encoding, usize)>> {
+        let Model::BPE(bpe) = &*self.model else {
+            return None;
+        };
+        if !bpe.spells_bytes() || self.normalizer.is_some() || s.is_empty() {
+            return None;
+        }
+        let sp = crate::pre_tokenizers::plain::PlainSplitter::new(self.pre_tokenizer.as_ref()?)?;
+        if !sp.byte_level() || sp.adds_prefix_space() {
+            return None;
+        }
+        if let Err(e) = crate::normalized::check_len(s) {
+            return Some(Err(e));
+        }
+        if !self.added_vocabulary.is_empty() && self.added_vocabulary.occurs_in(s, s) {
+            return None;
+        }
+        let in_chars = offsets == OffsetType::Char;
+        let mut e = Encoding::default();
+        e.tokens.reserve(s.len() / 3 + 1);
+        e.offsets.reserve(s.len() / 3 + 1);
+        e.words.reserve(s.len() / 3 + 1);
+        let mut n_words = 0u32;
+        let mut fits = true;
+        let base = s.as_ptr() as usize;
+        // A cursor (byte, char index) that only moves forward, so that char
+        // offsets cost a count over each byte once (plus a char per token).
+        let (mut cur_b, mut cur_c) = (0usize, 0usize);
+        let ids = self.plain_ids_then(Some(&sp), s, true, |w, ids| {
+            let at = (w.as_ptr() as usize).wrapping_sub(base);
+            if !fits || at < cur_b || at > s.len() || w.len() > s.len() - at {
+                fits = false;
+                return;
+            }
+            let word = word_idx.or(Some(n_words));
+            n_words += 1;
+            let end = at + w.len();
+            let ascii = w.is_ascii();
+            let mut pos = at;
+            let last = ids.len().wrapping_sub(1);
+            for (k, &id) in ids.iter().enumerate() {
+                // The last token takes the rest of the word (most words are
+                // one token): no length lookup for it.
+                let n = match bpe.token_chars(id) {
+                    _ if k == last => end - pos,
+                    Some(n) => n,
+                    None => {
+                        fits = false;
+                        return;
+                    }
+                };
+                let (mut a, mut b) = (pos, pos + n);
+                if n == 0 || b > end {
+                    fits = false;
+                    return;
+                }
+                pos = b;
+                if !ascii {
+                    while !s.is_char_boundary(a) {
+                        a -= 1;
+                    }
+                    while !s.is_char_boundary(b) {
+                        b += 1;
+                    }
+                }
+                let o = if !in_chars {
+                    (a, b)
+                } else if a < cur_b {
+                    fits = false;
+                    return;
+                } else {
+                    cur_c += char_count(&s.as_bytes()[cur_b..a]);
+                    cur_b = a;
+                    let len = if ascii {
+                        b - a
+                    } else {
+                        char_count(&s.as_bytes()[a..b])
+                    };
+                    (cur_c, cur_c + len)
+                };
+                e.tokens.push(String::new());
+                e.offsets.push(o);
+                e.words.push(word);
+            }
+            fits &= pos == end;
+        });
+        let ids = match ids {
+            Ok(ids) if fits => ids,
+            Ok(_) => return None,
+            Err(err) => return Some(Err(err)),
+        };
+        let n = ids.len();
+        e.ids = ids;
+        e.type_ids = vec![type_id; n];
+        e.special_tokens_mask = vec![0; n];
+        e.attention_mask = vec![1; n];
+        Some(Ok((e, n_words as usize)))
+    }
+
     /// The ids of `text` (already normalized) through the pre-tokenizer's
     /// plain splitter (or as one word) and the model.
     fn plain_ids(
@@ -661,6 +799,17 @@ impl Tokenizer {
         splitter: Option<&crate::pre_tokenizers::plain::PlainSplitter>,
         text: &str,
         at_start: bool,
+    ) -> Result<Vec<u32>> {
+        self.plain_ids_then(splitter, text, at_start, |_, _| {})
+    }
+
+    /// [`Tokenizer::plain_ids`], calling `then` with each word and its ids.
+    fn plain_ids_then(
+        &self,
+        splitter: Option<&crate::pre_tokenizers::plain::PlainSplitter>,
+        text: &str,
+        at_start: bool,
+        mut then: impl FnMut(&str, &[u32]),
     ) -> Result<Vec<u32>> {
         let byte_level = splitter.is_some_and(|sp| sp.byte_level());
         let table = crate::pre_tokenizers::byte_level::byte_to_char();
@@ -693,14 +842,17 @@ impl Tokenizer {
                 if err.is_some() {
                     return;
                 }
+                let start = ids.len();
                 let key = match cache.as_deref() {
                     Some(c) => match crate::id_cache::key_in(text, w) {
-                        Some(k) if c.extend(k, &mut ids) => return,
+                        Some(k) if c.extend(k, &mut ids) => {
+                            then(w, &ids[start..]);
+                            return;
+                        }
                         k => k,
                     },
                     None => None,
                 };
-                let start = ids.len();
                 if let Err(e) = model_ids(w, &mut ids) {
                     err = Some(e);
                     return;
@@ -708,6 +860,7 @@ impl Tokenizer {
                 if let (Some(c), Some(k)) = (cache.as_deref_mut(), key) {
                     c.insert(k, &ids[start..]);
                 }
+                then(w, &ids[start..]);
             };
             let split = match (splitter, &*self.model) {
                 (Some(sp), _) => sp.split_part(text, at_start, &mut word),
@@ -737,10 +890,20 @@ impl Tokenizer {
 
     pub fn post_process(
         &self,
-        e: Encoding,
-        p: Option<Encoding>,
+        mut e: Encoding,
+        mut p: Option<Encoding>,
         add_special_tokens: bool,
     ) -> Result<Encoding> {
+        if self
+            .post_processor
+            .as_ref()
+            .is_some_and(|pp| pp.reads_tokens())
+        {
+            self.fill_tokens(&mut e);
+            if let Some(p) = &mut p {
+                self.fill_tokens(p);
+            }
+        }
         let (e, p) = match &self.truncation {
             Some(t) => {
                 let n = if add_special_tokens {
@@ -775,8 +938,24 @@ impl Tokenizer {
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> Result<Vec<Encoding>> {
-        let mut out =
-            crate::util::par_map(inputs, |i| self.encode(i, add_special_tokens, offsets))?;
+        let mut out = self.encode_batch_deferred(inputs, add_special_tokens, offsets)?;
+        for e in &mut out {
+            self.fill_tokens(e);
+        }
+        Ok(out)
+    }
+
+    /// [`Tokenizer::encode_batch`], with the token strings maybe left empty
+    /// as by [`Tokenizer::encode_deferred`].
+    pub fn encode_batch_deferred(
+        &self,
+        inputs: &[EncodeInput],
+        add_special_tokens: bool,
+        offsets: OffsetType,
+    ) -> Result<Vec<Encoding>> {
+        let mut out = crate::util::par_map(inputs, |i| {
+            self.encode_deferred(i, add_special_tokens, offsets)
+        })?;
         if let Some(params) = &self.padding {
             pad_encodings(&mut out, params);
         }
@@ -821,6 +1000,11 @@ impl Tokenizer {
 /// serde stops at the top of an internally tagged component, so an error
 /// inside a `Sequence` is reported at the component's key; this walks down the
 /// sequences to the element at fault and returns its path and error.
+/// The chars of UTF-8 bytes (cut at char boundaries): their lead bytes.
+fn char_count(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c & 0xC0 != 0x80).count()
+}
+
 fn locate_in_sequence(doc: &str, path: &str) -> Option<(String, String)> {
     fn check(kind: &str, v: &Value) -> Option<String> {
         let r = match kind {

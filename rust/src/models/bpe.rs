@@ -42,6 +42,11 @@ pub struct Bpe {
     /// and of the others in a map, when no prefix or suffix is added to
     /// chars: the initial symbols of a word without a string lookup per char.
     char_ids: Option<CharIds>,
+    /// The chars of each id's token (0 when it has none or over 255).
+    token_chars: Vec<u8>,
+    /// True when each of ByteLevel's 256 chars is a token and no prefix or
+    /// suffix is added: a byte-level word's tokens then spell it exactly.
+    spells_bytes: bool,
     /// Identifies this vocabulary+merges in the per-thread word cache; a new
     /// value whenever `rebuild` runs.
     uid: u64,
@@ -62,8 +67,8 @@ const METASPACE: char = '\u{2581}';
 /// two sides: when no merged token contains a char other than `▁` followed by
 /// `▁`, and `▁` itself is a token (so it never fuses into an unknown run).
 fn metaspace_cuts_are_exact(b: &Bpe) -> bool {
-    if b.continuing_subword_prefix.is_some()
-        || b.end_of_word_suffix.is_some()
+    if b.prefix().is_some()
+        || b.suffix().is_some()
         || b.ignore_merges
         || b.dropout.is_some_and(|d| d > 0.0)
         || !b.vocab.contains_key("\u{2581}")
@@ -215,6 +220,18 @@ impl Bpe {
             }
         }
         self.vocab_r = VocabR::new(&self.vocab);
+        let n_ids = self
+            .vocab
+            .values()
+            .map(|&i| i as usize + 1)
+            .max()
+            .unwrap_or(0);
+        self.token_chars = vec![0; n_ids.min(1 << 24)];
+        for (tok, &id) in &self.vocab {
+            if let Some(slot) = self.token_chars.get_mut(id as usize) {
+                *slot = u8::try_from(tok.chars().count()).unwrap_or(0);
+            }
+        }
         let prefix_len = self
             .continuing_subword_prefix
             .as_ref()
@@ -239,7 +256,7 @@ impl Bpe {
         self.merges = merges;
         self.metaspace_cuts = metaspace_cuts_are_exact(self);
         self.char_ids = None;
-        if self.continuing_subword_prefix.is_none() && self.end_of_word_suffix.is_none() {
+        if self.prefix().is_none() && self.suffix().is_none() {
             let mut t = vec![u32::MAX; CHAR_IDS].into_boxed_slice();
             let mut wide = FxHashMap::default();
             for (tok, &id) in &self.vocab {
@@ -255,6 +272,13 @@ impl Bpe {
             }
             self.char_ids = Some((t, wide));
         }
+        let table = crate::pre_tokenizers::byte_level::byte_to_char();
+        self.spells_bytes = self.prefix().is_none()
+            && self.suffix().is_none()
+            && table.iter().all(|c| {
+                let mut buf = [0u8; 4];
+                self.vocab.contains_key(&*c.encode_utf8(&mut buf))
+            });
         self.byte_ids = None;
         if self.byte_fallback {
             let mut t = Box::new([0u32; 256]);
@@ -378,18 +402,18 @@ impl Bpe {
             let is_last = end == word.len();
             let piece = &word[i..end];
             let byte_len = piece.len() as u32;
-            let needs_affix = (!is_first && self.continuing_subword_prefix.is_some())
-                || (is_last && self.end_of_word_suffix.is_some());
+            let needs_affix =
+                (!is_first && self.prefix().is_some()) || (is_last && self.suffix().is_some());
             let s: &str = if needs_affix {
                 buf.clear();
                 if !is_first {
-                    if let Some(p) = &self.continuing_subword_prefix {
+                    if let Some(p) = self.prefix() {
                         buf.push_str(p);
                     }
                 }
                 buf.push_str(piece);
                 if is_last {
-                    if let Some(x) = &self.end_of_word_suffix {
+                    if let Some(x) = self.suffix() {
                         buf.push_str(x);
                     }
                 }
@@ -524,6 +548,35 @@ impl Bpe {
 
     /// True when a word may be cut before every `▁` that follows another
     /// char without changing its ids (see `metaspace_cuts_are_exact`).
+    /// `continuing_subword_prefix`, unless absent or empty (many byte-level
+    /// files write `""`, which adds nothing).
+    fn prefix(&self) -> Option<&str> {
+        self.continuing_subword_prefix
+            .as_deref()
+            .filter(|p| !p.is_empty())
+    }
+
+    /// `end_of_word_suffix`, unless absent or empty.
+    fn suffix(&self) -> Option<&str> {
+        self.end_of_word_suffix.as_deref().filter(|p| !p.is_empty())
+    }
+
+    /// True when every ByteLevel char is a token and tokens get no prefix
+    /// or suffix: the tokens of a byte-level word spell it, one char per
+    /// byte.
+    pub fn spells_bytes(&self) -> bool {
+        self.spells_bytes
+    }
+
+    /// The number of chars of `id`'s token, `None` for an unknown id.
+    #[inline]
+    pub fn token_chars(&self, id: u32) -> Option<usize> {
+        match self.token_chars.get(id as usize) {
+            Some(&n) if n > 0 => Some(n as usize),
+            _ => Some(self.vocab_r.get(id)?.chars().count()),
+        }
+    }
+
     pub fn cuts_before_metaspace(&self) -> bool {
         self.metaspace_cuts
     }

@@ -266,6 +266,20 @@ impl<'a> PlainSplitter<'a> {
         run(&self.steps, s, at_start, f)
     }
 
+    /// True when a `ByteLevel` step may put a space before the text, so that
+    /// the first word is not a slice of it.
+    pub fn adds_prefix_space(&self) -> bool {
+        self.steps.iter().any(|s| {
+            matches!(
+                s,
+                Step::ByteLevel {
+                    add_prefix_space: true,
+                    ..
+                }
+            )
+        })
+    }
+
     /// True when the words still need the byte-to-char rewrite of `ByteLevel`.
     pub fn byte_level(&self) -> bool {
         matches!(self.steps.last(), Some(Step::ByteLevel { .. }))

@@ -82,6 +82,17 @@ pub fn trim_byte_level_offsets(e: &mut Encoding, add_prefix_space: bool) {
 }
 
 impl PostProcessor {
+    /// True when processing reads the token strings (byte-level offset
+    /// trimming), so that deferred ones must be filled first.
+    pub fn reads_tokens(&self) -> bool {
+        match self {
+            PostProcessor::ByteLevel(b) => b.trim_offsets,
+            PostProcessor::RobertaProcessing(r) => r.trim_offsets,
+            PostProcessor::Sequence(s) => s.processors.iter().any(PostProcessor::reads_tokens),
+            PostProcessor::BertProcessing(_) | PostProcessor::TemplateProcessing(_) => false,
+        }
+    }
+
     /// How many special tokens this adds to a single sequence or a pair.
     pub fn added_tokens(&self, is_pair: bool) -> usize {
         match self {
