@@ -108,3 +108,13 @@ def test_vocabulary_without_every_byte_takes_the_general_path() -> None:
     f = fasttok.Tokenizer.from_str(h.to_str())
     for t in ["the cat", "the Zebra é 中 sat", "xyz q", "hello 🤗 there"]:
         same(h.encode(t), f.encode(t), t)
+
+
+def test_lists_past_the_shared_ints() -> None:
+    """Offsets beyond the ints fasttok shares between lists (2^18) are made
+    one by one; every list still equals `tokenizers`'."""
+    h, f = gpt2("none")
+    text = "word " * 60_000 + "中文 " * 2_000
+    a, b = h.encode(text), f.encode(text)
+    assert a.offsets[-1][1] > 1 << 18
+    same(a, b, "long text")

@@ -223,6 +223,48 @@ impl PyEncoding {
     }
 }
 
+/// Python ints shared by every list of ids and offsets handed out: an id is
+/// looked up, not allocated (an int over 256 is otherwise a new object, the
+/// largest part of turning an encoding into lists). Grown by powers of two
+/// up to [`MAX_SHARED_INT`] (about 8 MiB of ints at most), under the GIL.
+static SHARED_INTS: std::sync::Mutex<Vec<Py<PyAny>>> = std::sync::Mutex::new(Vec::new());
+const MAX_SHARED_INT: usize = 1 << 18;
+
+/// The shared ints, covering `max` when it is below [`MAX_SHARED_INT`].
+fn shared_ints(
+    py: Python<'_>,
+    max: usize,
+) -> PyResult<std::sync::MutexGuard<'static, Vec<Py<PyAny>>>> {
+    let mut table = SHARED_INTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if max >= table.len() && max < MAX_SHARED_INT {
+        let want = (max + 1).next_power_of_two().clamp(1024, MAX_SHARED_INT);
+        for v in table.len()..want {
+            table.push(v.into_pyobject(py)?.into_any().unbind());
+        }
+    }
+    Ok(table)
+}
+
+fn shared_int<'py>(py: Python<'py>, table: &[Py<PyAny>], v: usize) -> PyResult<Bound<'py, PyAny>> {
+    match table.get(v) {
+        Some(o) => Ok(o.bind(py).clone()),
+        None => Ok(v.into_pyobject(py)?.into_any()),
+    }
+}
+
+/// `values` as a Python list of ints.
+fn int_list<'py>(py: Python<'py>, values: &[u32]) -> PyResult<Bound<'py, PyList>> {
+    let max = values.iter().copied().max().unwrap_or(0) as usize;
+    let table = shared_ints(py, max)?;
+    let items = values
+        .iter()
+        .map(|&v| shared_int(py, &table, v as usize))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
 #[pymethods]
 impl PyEncoding {
     #[new]
@@ -230,12 +272,12 @@ impl PyEncoding {
         PyEncoding::filled(Encoding::default())
     }
     #[getter]
-    fn ids(&self) -> Vec<u32> {
-        self.inner.ids.clone()
+    fn ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        int_list(py, &self.inner.ids)
     }
     #[getter]
-    fn type_ids(&self) -> Vec<u32> {
-        self.inner.type_ids.clone()
+    fn type_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        int_list(py, &self.inner.type_ids)
     }
     #[getter]
     fn tokens(&self) -> Vec<&str> {
@@ -251,24 +293,43 @@ impl PyEncoding {
             .collect()
     }
     #[getter]
-    fn offsets(&self) -> Vec<(usize, usize)> {
-        self.inner.offsets.clone()
+    fn offsets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let offsets = &self.inner.offsets;
+        let max = offsets.iter().map(|o| o.1).max().unwrap_or(0);
+        let table = shared_ints(py, max)?;
+        let items = offsets
+            .iter()
+            .map(|&(a, b)| {
+                PyTuple::new(py, [shared_int(py, &table, a)?, shared_int(py, &table, b)?])
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
     #[getter]
-    fn attention_mask(&self) -> Vec<u32> {
-        self.inner.attention_mask.clone()
+    fn attention_mask<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        int_list(py, &self.inner.attention_mask)
     }
     #[getter]
-    fn special_tokens_mask(&self) -> Vec<u32> {
-        self.inner.special_tokens_mask.clone()
+    fn special_tokens_mask<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        int_list(py, &self.inner.special_tokens_mask)
     }
     #[getter]
-    fn word_ids(&self) -> Vec<Option<u32>> {
-        self.inner.words.clone()
+    fn word_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let words = &self.inner.words;
+        let max = words.iter().flatten().copied().max().unwrap_or(0) as usize;
+        let table = shared_ints(py, max)?;
+        let items = words
+            .iter()
+            .map(|w| match w {
+                Some(v) => shared_int(py, &table, *v as usize),
+                None => Ok(py.None().into_bound(py)),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
     }
     #[getter]
-    fn words(&self) -> Vec<Option<u32>> {
-        self.inner.words.clone()
+    fn words<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.word_ids(py)
     }
     #[getter]
     fn sequence_ids(&self) -> Vec<Option<usize>> {
