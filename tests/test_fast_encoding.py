@@ -118,3 +118,55 @@ def test_lists_past_the_shared_ints() -> None:
     a, b = h.encode(text), f.encode(text)
     assert a.offsets[-1][1] > 1 << 18
     same(a, b, "long text")
+
+
+STRESS = [
+    "e\u0301 café ΟΔΟΣ σοφός İstanbul ﬁne",
+    "\u0301x a\u0300\u0301b 中文字 한국어 ½ ① Å",
+    "a\x0cb\x00c\u200bd tab\there",
+    "Straße ǅemal ΐ ﬃ",
+    "plain ascii text, nothing else",
+]
+
+
+@pytest.mark.parametrize(
+    "normalizer",
+    [
+        "NFC",
+        "NFKC",
+        "NFD-strip",
+        "lower",
+        "bert",
+        "bert-keep-accents",
+    ],
+)
+def test_char_by_char_normalizers_align_as_tokenizers(normalizer: str) -> None:
+    """Normalizers that mostly work char by char: each char's output is
+    aligned to it, unless the text's normalization is not the chars' own
+    (composition, final sigma, dropped marks), where the full normalizer
+    decides. Offsets, words and tokens equal `tokenizers'`."""
+    from conftest import find_data
+
+    p = find_data("vocab/bert-base-uncased/tokenizer.json")
+    if p is None:
+        pytest.skip("BERT vocabulary not found")
+    src = p.read_text(encoding="utf-8")
+    pair = []
+    for lib in (tokenizers, fasttok):
+        t = lib.Tokenizer.from_str(src)
+        t.no_padding()
+        t.no_truncation()
+        t.normalizer = {
+            "NFC": lambda n: n.NFC(),
+            "NFKC": lambda n: n.NFKC(),
+            "NFD-strip": lambda n: n.Sequence([n.NFD(), n.StripAccents()]),
+            "lower": lambda n: n.Lowercase(),
+            "bert": lambda n: n.BertNormalizer(lowercase=True, strip_accents=True),
+            "bert-keep-accents": lambda n: n.BertNormalizer(lowercase=True, strip_accents=False),
+        }[normalizer](lib.normalizers)
+        pair.append(t)
+    h, f = pair
+    for t in STRESS:
+        same(h.encode(t), f.encode(t), t)
+    for a, b in zip(h.encode_batch(STRESS), f.encode_batch(STRESS), strict=True):
+        same(a, b, "batch")

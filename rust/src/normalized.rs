@@ -49,6 +49,45 @@ pub struct NormalizedString {
     original_shift: usize,
 }
 
+impl NormalizedString {
+    /// `s` rewritten char by char by `f` (each char's output aligned to that
+    /// char, as `tokenizers` aligns a char-local transform), or `None` when
+    /// `f` gives `None` or drops a char (a dropped char's alignment folds
+    /// into its neighbour: that is left to the full normalizer).
+    pub fn char_local(s: &str, mut f: impl FnMut(char) -> Option<String>) -> Option<Self> {
+        let mut normalized = String::with_capacity(s.len() + s.len() / 8);
+        let mut alignments = Vec::with_capacity(s.len() + s.len() / 8);
+        let mut ascii: Vec<Option<String>> = vec![None; 128];
+        let mut other: std::collections::HashMap<char, String> = Default::default();
+        for (i, c) in s.char_indices() {
+            let out: &str = match ascii.get_mut(c as usize) {
+                Some(slot) => {
+                    if slot.is_none() {
+                        *slot = Some(f(c)?);
+                    }
+                    slot.as_deref()?
+                }
+                None => match other.entry(c) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut().as_str(),
+                    std::collections::hash_map::Entry::Vacant(v) => v.insert(f(c)?).as_str(),
+                },
+            };
+            if out.is_empty() {
+                return None;
+            }
+            normalized.push_str(out);
+            let a = (i as u32, (i + c.len_utf8()) as u32);
+            alignments.extend(std::iter::repeat_n(a, out.len()));
+        }
+        Some(NormalizedString {
+            original_len: s.len(),
+            normalized,
+            alignments,
+            original_shift: 0,
+        })
+    }
+}
+
 impl From<&str> for NormalizedString {
     fn from(s: &str) -> Self {
         let mut alignments = Vec::with_capacity(s.len());

@@ -431,6 +431,9 @@ impl Tokenizer {
         if let Some(r) = self.byte_level_encoding(s, type_id, word_idx, offsets) {
             return r;
         }
+        if let Some(r) = self.aligned_encoding(s, type_id, word_idx, offsets) {
+            return r;
+        }
         let mut pt = self.pretokenize(s)?;
         pt.tokenize(|n| self.model.tokenize(n.get()))?;
         let conv = match offsets {
@@ -779,17 +782,159 @@ impl Tokenizer {
             }
             fits &= pos == end;
         });
-        let ids = match ids {
-            Ok(ids) if fits => ids,
-            Ok(_) => return None,
-            Err(err) => return Some(Err(err)),
+        finish_plain(e, ids, fits, type_id, n_words as usize)
+    }
+
+    /// [`Tokenizer::encode_str_counted`] for pipelines whose pre-tokenizer
+    /// only cuts the normalized text (no ByteLevel, no Metaspace; or none),
+    /// when no added token occurs in it: the normalizer runs once on the
+    /// whole text with alignments, the words and ids come from the
+    /// bulk-ids path (id cache) on its result, and each token's normalized
+    /// bytes follow from its id ([`Model::token_len`]); a word whose tokens
+    /// do not tell (an unknown token) is run through the model for its
+    /// offsets. Offsets go back to the original text through the
+    /// normalizer's alignments, as in the general path. The token strings
+    /// are left empty (see [`Encoding::tokens`]).
+    fn aligned_encoding(
+        &self,
+        s: &str,
+        type_id: u32,
+        word_idx: Option<u32>,
+        offsets: OffsetType,
+    ) -> Option<Result<(Encoding, usize)>> {
+        let sp = match &self.pre_tokenizer {
+            Some(p) => Some(crate::pre_tokenizers::plain::PlainSplitter::new(p)?),
+            None => None,
         };
-        let n = ids.len();
-        e.ids = ids;
-        e.type_ids = vec![type_id; n];
-        e.special_tokens_mask = vec![0; n];
-        e.attention_mask = vec![1; n];
-        Some(Ok((e, n_words as usize)))
+        if s.is_empty() || sp.as_ref().is_some_and(|sp| sp.rewrites()) {
+            return None;
+        }
+        if let Err(e) = crate::normalized::check_len(s) {
+            return Some(Err(e));
+        }
+        // The normalized text, and its alignments unless they are the
+        // identity: no normalizer, or an ASCII text that one which maps each
+        // ASCII char to at most one ASCII char leaves as long as it was.
+        // Other texts, with a normalizer that works char by char: each char
+        // normalized alone, kept when their concatenation is the whole
+        // text's normalization (else, and for any other normalizer, the
+        // full normalizer with alignments).
+        let (plain, mut aligned) = match &self.normalizer {
+            None => (None, None),
+            Some(norm) if char_local(norm) => match norm.normalize_str(s) {
+                Ok(t) if s.is_ascii() && t.len() == s.len() => (Some(t), None),
+                Ok(t) => {
+                    let mut buf = [0u8; 4];
+                    let n = crate::normalized::NormalizedString::char_local(s, |c| {
+                        norm.normalize_str(c.encode_utf8(&mut buf)).ok()
+                    });
+                    match n {
+                        Some(n) if n.get() == t => (None, Some(n)),
+                        _ => (None, None),
+                    }
+                }
+                Err(e) => return Some(Err(e)),
+            },
+            Some(_) => (None, None),
+        };
+        if let (None, None, Some(norm)) = (&plain, &aligned, &self.normalizer) {
+            let mut n = crate::normalized::NormalizedString::from(s);
+            if let Err(e) = norm.normalize(&mut n) {
+                return Some(Err(e));
+            }
+            aligned = Some(n);
+        }
+        let text = match (&plain, &aligned) {
+            (Some(t), _) => t.as_str(),
+            (None, Some(n)) => n.get(),
+            (None, None) => s,
+        };
+        if text.is_empty()
+            || (!self.added_vocabulary.is_empty() && self.added_vocabulary.occurs_in(s, text))
+        {
+            return None;
+        }
+        let chars = match offsets {
+            OffsetType::Char if !s.is_ascii() => Some(CharOffsets::new(s)),
+            _ => None,
+        };
+        let mut e = Encoding::default();
+        let mut n_words = 0u32;
+        let mut fits = true;
+        let base = text.as_ptr() as usize;
+        let push = |e: &mut Encoding, (a, b): (usize, usize), word, name: String| {
+            let o = match &aligned {
+                Some(n) => n.normalized_to_original(a, b).unwrap_or((a, b)),
+                // The text as it came (or ASCII): a byte-fallback token
+                // gets its whole char, as alignments would give it.
+                None => {
+                    let (mut a, mut b) = (a.min(text.len()), b.min(text.len()));
+                    while !text.is_char_boundary(a) {
+                        a -= 1;
+                    }
+                    while !text.is_char_boundary(b) {
+                        b += 1;
+                    }
+                    (a, b)
+                }
+            };
+            let o = match &chars {
+                Some(c) => c.convert(o).unwrap_or(o),
+                None => o,
+            };
+            e.tokens.push(name);
+            e.offsets.push(o);
+            e.words.push(word);
+        };
+        let ids = self.plain_ids_then(sp.as_ref(), text, true, |w, ids| {
+            let at = (w.as_ptr() as usize).wrapping_sub(base);
+            if !fits || at > text.len() || w.len() > text.len() - at {
+                fits = false;
+                return;
+            }
+            // Without a pre-tokenizer the text is one word (the model may
+            // still have been fed it in pieces).
+            let word = match &sp {
+                Some(_) => {
+                    n_words += 1;
+                    word_idx.or(Some(n_words - 1))
+                }
+                None => word_idx.or(Some(0)),
+            };
+            let end = at + w.len();
+            let (mut pos, last) = (at, ids.len().wrapping_sub(1));
+            let from_ids = ids.iter().enumerate().all(|(k, &id)| {
+                match self.model.token_len(id, k == 0, k == last) {
+                    Some(len) if len > 0 && len <= end - pos => {
+                        pos += len;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if from_ids && pos == end {
+                let mut pos = at;
+                for (k, &id) in ids.iter().enumerate() {
+                    let len = self.model.token_len(id, k == 0, k == last).unwrap_or(0);
+                    push(&mut e, (pos, pos + len), word, String::new());
+                    pos += len;
+                }
+                return;
+            }
+            // An unknown token: the model says what each token covers (and
+            // its string, which is not always the vocabulary's: WordLevel
+            // and Unigram name it by the text it stands for).
+            match self.model.tokenize(w) {
+                Ok(toks) if toks.iter().map(|t| t.id).eq(ids.iter().copied()) => {
+                    for t in toks {
+                        push(&mut e, (at + t.offsets.0, at + t.offsets.1), word, t.value);
+                    }
+                }
+                _ => fits = false,
+            }
+        });
+        let words = if sp.is_some() { n_words } else { 1 };
+        finish_plain(e, ids, fits, type_id, words as usize)
     }
 
     /// The ids of `text` (already normalized) through the pre-tokenizer's
@@ -1000,6 +1145,49 @@ impl Tokenizer {
 /// serde stops at the top of an internally tagged component, so an error
 /// inside a `Sequence` is reported at the component's key; this walks down the
 /// sequences to the element at fault and returns its path and error.
+/// The end of the plain `Encoding` paths: `e`'s tokens, offsets and words
+/// with `ids` (when every word `fits`: else `None`, for the general path),
+/// every token of sequence `type_id`, none special.
+fn finish_plain(
+    mut e: Encoding,
+    ids: Result<Vec<u32>>,
+    fits: bool,
+    type_id: u32,
+    n_words: usize,
+) -> Option<Result<(Encoding, usize)>> {
+    let ids = match ids {
+        Ok(ids) if fits => ids,
+        Ok(_) => return None,
+        Err(err) => return Some(Err(err)),
+    };
+    let n = ids.len();
+    e.ids = ids;
+    e.type_ids = vec![type_id; n];
+    e.special_tokens_mask = vec![0; n];
+    e.attention_mask = vec![1; n];
+    Some(Ok((e, n_words)))
+}
+
+/// True when `n` rewrites a text char by char, at least where its output
+/// shows it (checked on each text): then each char's output is aligned to
+/// it. These map each ASCII char to at most one ASCII char, so an ASCII
+/// text they leave as long as it was is aligned byte for byte (BERT's
+/// normalizer drops control chars, turns whitespace into spaces and
+/// lowercases; the Unicode forms and accent stripping leave ASCII alone).
+fn char_local(n: &Normalizer) -> bool {
+    match n {
+        Normalizer::NFC
+        | Normalizer::NFD
+        | Normalizer::NFKC
+        | Normalizer::NFKD
+        | Normalizer::Lowercase
+        | Normalizer::StripAccents
+        | Normalizer::BertNormalizer(_) => true,
+        Normalizer::Sequence(seq) => seq.normalizers.iter().all(char_local),
+        _ => false,
+    }
+}
+
 /// The chars of UTF-8 bytes (cut at char boundaries): their lead bytes.
 fn char_count(b: &[u8]) -> usize {
     b.iter().filter(|&&c| c & 0xC0 != 0x80).count()

@@ -550,14 +550,14 @@ impl Bpe {
     /// char without changing its ids (see `metaspace_cuts_are_exact`).
     /// `continuing_subword_prefix`, unless absent or empty (many byte-level
     /// files write `""`, which adds nothing).
-    fn prefix(&self) -> Option<&str> {
+    pub(crate) fn prefix(&self) -> Option<&str> {
         self.continuing_subword_prefix
             .as_deref()
             .filter(|p| !p.is_empty())
     }
 
     /// `end_of_word_suffix`, unless absent or empty.
-    fn suffix(&self) -> Option<&str> {
+    pub(crate) fn suffix(&self) -> Option<&str> {
         self.end_of_word_suffix.as_deref().filter(|p| !p.is_empty())
     }
 

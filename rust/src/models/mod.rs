@@ -49,6 +49,42 @@ impl Model {
         }
     }
 
+    /// The bytes of a word (as the model sees it) that token `id` stands
+    /// for, told by the id alone; `first` and `last`: the token starts or
+    /// ends its word (a subword prefix or suffix is not in the word). `None`
+    /// for the unknown token, whose reach depends on the word, and for ids
+    /// not in the vocabulary.
+    pub fn token_len(&self, id: u32, first: bool, last: bool) -> Option<usize> {
+        let tok = self.id_to_token(id)?;
+        // `<0xNN>`: one byte, with byte fallback.
+        let byte = |on: bool| on && tok.len() == 6 && tok.starts_with("<0x") && tok.ends_with('>');
+        match self {
+            Model::BPE(m) => {
+                if m.unk_token.as_deref() == Some(tok) {
+                    return None;
+                }
+                if byte(m.byte_fallback) {
+                    return Some(1);
+                }
+                let mut t = tok;
+                if let (false, Some(p)) = (first, m.prefix()) {
+                    t = t.strip_prefix(p)?;
+                }
+                if let (true, Some(x)) = (last, m.suffix()) {
+                    t = t.strip_suffix(x)?;
+                }
+                Some(t.len())
+            }
+            Model::WordPiece(m) if tok == m.unk_token => None,
+            Model::WordPiece(_) if first => Some(tok.len()),
+            Model::WordPiece(m) => tok.strip_prefix(&m.continuing_subword_prefix).map(str::len),
+            Model::Unigram(m) if m.unk_id == Some(id as usize) => None,
+            Model::Unigram(m) if byte(m.byte_fallback) => Some(1),
+            Model::WordLevel(m) if tok == m.unk_token => None,
+            Model::Unigram(_) | Model::WordLevel(_) => Some(tok.len()),
+        }
+    }
+
     pub fn token_to_id(&self, token: &str) -> Option<u32> {
         match self {
             Model::BPE(m) => m.vocab.get(token).copied(),

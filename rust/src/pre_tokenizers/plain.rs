@@ -266,6 +266,14 @@ impl<'a> PlainSplitter<'a> {
         run(&self.steps, s, at_start, f)
     }
 
+    /// True when a step rewrites the words (ByteLevel, Metaspace), so that
+    /// they are not slices of the text.
+    pub fn rewrites(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s, Step::ByteLevel { .. } | Step::Metaspace { .. }))
+    }
+
     /// True when a `ByteLevel` step may put a space before the text, so that
     /// the first word is not a slice of it.
     pub fn adds_prefix_space(&self) -> bool {
