@@ -126,6 +126,9 @@ STRESS = [
     "a\x0cb\x00c\u200bd tab\there",
     "Straße ǅemal ΐ ﬃ",
     "plain ascii text, nothing else",
+    "",
+    "  two  spaces, ab cab ",
+    "été 😀 x",
 ]
 
 
@@ -138,6 +141,10 @@ STRESS = [
         "lower",
         "bert",
         "bert-keep-accents",
+        "llama",
+        "prepend-lower",
+        "nfc-then-prepend",
+        "replace-two-chars",
     ],
 )
 def test_char_by_char_normalizers_align_as_tokenizers(normalizer: str) -> None:
@@ -163,6 +170,12 @@ def test_char_by_char_normalizers_align_as_tokenizers(normalizer: str) -> None:
             "lower": lambda n: n.Lowercase(),
             "bert": lambda n: n.BertNormalizer(lowercase=True, strip_accents=True),
             "bert-keep-accents": lambda n: n.BertNormalizer(lowercase=True, strip_accents=False),
+            # Llama-2's: the prepended text aligned to the first char.
+            "llama": lambda n: n.Sequence([n.Prepend("▁"), n.Replace(" ", "▁")]),
+            "prepend-lower": lambda n: n.Sequence([n.Prepend("ß "), n.Lowercase(), n.NFKC()]),
+            # Not char by char (the full normalizer decides).
+            "nfc-then-prepend": lambda n: n.Sequence([n.NFC(), n.Prepend("▁")]),
+            "replace-two-chars": lambda n: n.Sequence([n.Prepend("▁"), n.Replace("ab", "x")]),
         }[normalizer](lib.normalizers)
         pair.append(t)
     h, f = pair

@@ -54,9 +54,17 @@ impl NormalizedString {
     /// char, as `tokenizers` aligns a char-local transform), or `None` when
     /// `f` gives `None` or drops a char (a dropped char's alignment folds
     /// into its neighbour: that is left to the full normalizer).
-    pub fn char_local(s: &str, mut f: impl FnMut(char) -> Option<String>) -> Option<Self> {
-        let mut normalized = String::with_capacity(s.len() + s.len() / 8);
-        let mut alignments = Vec::with_capacity(s.len() + s.len() / 8);
+    /// `prefix` goes first, aligned to the first char (as `Prepend` is).
+    pub fn char_local(
+        s: &str,
+        prefix: &str,
+        mut f: impl FnMut(char) -> Option<String>,
+    ) -> Option<Self> {
+        let mut normalized = String::with_capacity(prefix.len() + s.len() + s.len() / 8);
+        let mut alignments = Vec::with_capacity(prefix.len() + s.len() + s.len() / 8);
+        let first = s.chars().next().map_or(0, char::len_utf8) as u32;
+        normalized.push_str(prefix);
+        alignments.extend(std::iter::repeat_n((0, first), prefix.len()));
         let mut ascii: Vec<Option<String>> = vec![None; 128];
         let mut other: std::collections::HashMap<char, String> = Default::default();
         for (i, c) in s.char_indices() {

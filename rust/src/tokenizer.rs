@@ -819,15 +819,30 @@ impl Tokenizer {
         // normalized alone, kept when their concatenation is the whole
         // text's normalization (else, and for any other normalizer, the
         // full normalizer with alignments).
-        let (plain, mut aligned) = match &self.normalizer {
-            None => (None, None),
-            Some(norm) if char_local(norm) => match norm.normalize_str(s) {
-                Ok(t) if s.is_ascii() && t.len() == s.len() => (Some(t), None),
+        let steps = self.normalizer.as_ref().and_then(char_local_steps);
+        let (plain, mut aligned) = match (&self.normalizer, steps) {
+            (None, _) => (None, None),
+            (Some(norm), Some((prefix, steps))) => match norm.normalize_str(s) {
+                Ok(t)
+                    if prefix.is_none()
+                        && steps.iter().all(|n| ascii_one_to_one(n))
+                        && s.is_ascii()
+                        && t.len() == s.len() =>
+                {
+                    (Some(t), None)
+                }
                 Ok(t) => {
-                    let mut buf = [0u8; 4];
-                    let n = crate::normalized::NormalizedString::char_local(s, |c| {
-                        norm.normalize_str(c.encode_utf8(&mut buf)).ok()
-                    });
+                    let n = crate::normalized::NormalizedString::char_local(
+                        s,
+                        prefix.unwrap_or(""),
+                        |c| {
+                            let mut out = c.to_string();
+                            for step in &steps {
+                                out = step.normalize_str(&out).ok()?;
+                            }
+                            Some(out)
+                        },
+                    );
                     match n {
                         Some(n) if n.get() == t => (None, Some(n)),
                         _ => (None, None),
@@ -835,7 +850,7 @@ impl Tokenizer {
                 }
                 Err(e) => return Some(Err(e)),
             },
-            Some(_) => (None, None),
+            (Some(_), None) => (None, None),
         };
         if let (None, None, Some(norm)) = (&plain, &aligned, &self.normalizer) {
             let mut n = crate::normalized::NormalizedString::from(s);
@@ -1168,24 +1183,51 @@ fn finish_plain(
     Some(Ok((e, n_words)))
 }
 
-/// True when `n` rewrites a text char by char, at least where its output
-/// shows it (checked on each text): then each char's output is aligned to
-/// it. These map each ASCII char to at most one ASCII char, so an ASCII
-/// text they leave as long as it was is aligned byte for byte (BERT's
-/// normalizer drops control chars, turns whitespace into spaces and
-/// lowercases; the Unicode forms and accent stripping leave ASCII alone).
-fn char_local(n: &Normalizer) -> bool {
+/// `n` as a `Prepend` (if any, first) and steps that rewrite a text char by
+/// char, at least where their output shows it (checked on each text): then
+/// each char's output is aligned to it, and the prepended text to the first
+/// char. `None` for other normalizers.
+fn char_local_steps(n: &Normalizer) -> Option<(Option<&str>, Vec<&Normalizer>)> {
+    use crate::normalizers::StringOrRegex;
     match n {
-        Normalizer::NFC
-        | Normalizer::NFD
-        | Normalizer::NFKC
-        | Normalizer::NFKD
-        | Normalizer::Lowercase
-        | Normalizer::StripAccents
-        | Normalizer::BertNormalizer(_) => true,
-        Normalizer::Sequence(seq) => seq.normalizers.iter().all(char_local),
-        _ => false,
+        Normalizer::Prepend(p) => Some((Some(p.prepend.as_str()), Vec::new())),
+        Normalizer::Replace(r) => match &r.pattern {
+            StringOrRegex::String(lit) if lit.chars().count() == 1 => Some((None, vec![n])),
+            _ => None,
+        },
+        Normalizer::Sequence(seq) => {
+            let (mut prefix, mut steps) = (None, Vec::new());
+            for (i, m) in seq.normalizers.iter().enumerate() {
+                let (p, s) = char_local_steps(m)?;
+                if p.is_some() && i > 0 {
+                    return None;
+                }
+                prefix = prefix.or(p);
+                steps.extend(s);
+            }
+            Some((prefix, steps))
+        }
+        _ if ascii_one_to_one(n) => Some((None, vec![n])),
+        _ => None,
     }
+}
+
+/// True when `n` maps each ASCII char to at most one ASCII char, on its
+/// own, so that an ASCII text it leaves as long as it was is aligned byte
+/// for byte (BERT's normalizer drops control chars, turns whitespace into
+/// spaces and lowercases; the Unicode forms and accent stripping leave
+/// ASCII alone).
+fn ascii_one_to_one(n: &Normalizer) -> bool {
+    matches!(
+        n,
+        Normalizer::NFC
+            | Normalizer::NFD
+            | Normalizer::NFKC
+            | Normalizer::NFKD
+            | Normalizer::Lowercase
+            | Normalizer::StripAccents
+            | Normalizer::BertNormalizer(_)
+    )
 }
 
 /// The chars of UTF-8 bytes (cut at char boundaries): their lead bytes.

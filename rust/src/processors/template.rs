@@ -183,8 +183,16 @@ impl TemplateProcessing {
                 )))
             }
         };
+        // Each sequence is moved into its last place in the template (and
+        // copied into any earlier one).
+        let last_use = |seq: usize| {
+            template.0.iter().rposition(
+                |p| matches!(p, Piece::Sequence { id, .. } if usize::from(*id == Sequence::B) == seq),
+            )
+        };
+        let last = [last_use(0), last_use(1)];
         let mut out = Vec::with_capacity(template.0.len());
-        for p in &template.0 {
+        for (k, p) in template.0.iter().enumerate() {
             match p {
                 Piece::Sequence { id, type_id } => {
                     let i = usize::from(*id == Sequence::B);
@@ -199,7 +207,11 @@ impl TemplateProcessing {
                     for o in &mut e.overflowing {
                         o.set_sequence_id(i);
                     }
-                    out.push(e.clone());
+                    out.push(if last[i] == Some(k) {
+                        std::mem::take(e)
+                    } else {
+                        e.clone()
+                    });
                 }
                 Piece::SpecialToken { id, type_id } => {
                     if add_special_tokens {
