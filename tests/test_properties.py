@@ -156,6 +156,52 @@ def test_lone_surrogate_is_a_clear_error() -> None:
         ft.encode_batch_ids(["a", "b", "c", 4, "\ud800"])
 
 
+class _Str(str):
+    """A str subclass: CPython keeps its chars apart from the object (not
+    compact), which fasttok reads in place too."""
+
+
+# Chars of each width CPython stores a str in (PEP 393): ASCII, Latin-1,
+# UCS-2 (surrogates excluded) and UCS-4.
+WIDTHS = st.sampled_from(
+    [
+        st.characters(max_codepoint=0x7F),
+        st.characters(min_codepoint=0x80, max_codepoint=0xFF),
+        st.characters(min_codepoint=0x100, max_codepoint=0xFFFF, exclude_categories=("Cs",)),
+        st.characters(min_codepoint=0x10000),
+    ]
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    texts=st.lists(
+        st.lists(st.tuples(WIDTHS.flatmap(lambda c: st.text(c, max_size=20)), st.booleans()), max_size=6),
+        max_size=6,
+    )
+)
+def test_every_str_width_reads_as_its_utf8(texts: list) -> None:
+    """fasttok converts each str from CPython's own storage (one, two or
+    four bytes per char, runs of ASCII eight at a time) on the thread that
+    encodes it: texts that mix the widths, with ASCII runs of every length
+    and str subclasses among them, give `tokenizers`' ids on every entry
+    point that reads strs that way."""
+    from fasttok import tiktoken as ft_tiktoken
+
+    hf, ft = pair_of("gpt2")
+    batch = []
+    for parts in texts:
+        text = "".join(p + ("a" * 9 if long_ascii else "") for p, long_ascii in parts)
+        batch.append(_Str(text) if len(batch) % 2 else text)
+    want = [e.ids for e in hf.encode_batch([str(t) for t in batch], add_special_tokens=False)]
+    flat, starts = ft.encode_batch_ids(batch, add_special_tokens=False)
+    assert [list(flat[starts[i] : starts[i + 1]]) for i in range(len(batch))] == want
+    assert [e.ids for e in ft.encode_batch(batch, add_special_tokens=False)] == want
+    r50k = ft_tiktoken.get_encoding("r50k_base")
+    assert r50k.encode_ordinary_batch(batch) == want
+    assert [r50k.encode_ordinary(t) for t in batch] == want
+
+
 @pytest.mark.parametrize("name", [n for n in ("llama2", "mistral-7b") if n in SOURCES])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(parts=st.lists(TEXT, min_size=4, max_size=12))

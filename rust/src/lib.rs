@@ -20,6 +20,7 @@ pub mod processors;
 pub mod tiktoken;
 pub mod tokenizer;
 pub mod trainers;
+pub mod transcode;
 pub mod util;
 
 #[cfg(feature = "python")]

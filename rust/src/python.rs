@@ -17,6 +17,7 @@ use crate::tokenizer::{
 use crate::trainers::{Progress, Trainer, WordCounter};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::string::PyStringData;
 use pyo3::types::{PyByteArray, PyList, PyString, PyTuple};
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -99,8 +100,8 @@ fn text(py: Python<'_>, o: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
                 .unwrap_or_default()
         ))
     })?;
-    match s.to_cow() {
-        Ok(s) => Ok(s.into_owned()),
+    match units_to_string(str_units(s)?) {
+        Ok(out) => Ok(out),
         Err(_) => Err(input_error(
             py,
             format!("{what}: the text contains a lone surrogate, which is not valid Unicode"),
@@ -108,30 +109,113 @@ fn text(py: Python<'_>, o: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     }
 }
 
-/// Text `i` of a batch, read in place; a TypeError for a non-str, an
-/// InputError for a lone surrogate.
-fn batch_text(
-    py: Python<'_>,
-    list: &Bound<'_, PyList>,
-    i: usize,
-) -> PyResult<pyo3::pybacked::PyBackedStr> {
-    let item = list.get_item(i)?;
-    let s = item.cast::<PyString>().map_err(|_| {
-        PyTypeError::new_err(format!(
-            "encode_batch_ids: text {i}: expected str, got {}",
-            item.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
-        ))
-    })?;
-    pyo3::pybacked::PyBackedStr::try_from(s.clone()).map_err(|_| {
-        input_error(
-            py,
-            format!(
-                "encode_batch_ids: text {i} contains a lone surrogate, which is not valid Unicode"
-            ),
-        )
+/// The texts of a batch, read in place: each str's code points as CPython
+/// stores them, kept alive by `strs`. A TypeError for a non-str, an
+/// InputError for a lone surrogate met before it (the first bad text by
+/// position, as a text-by-text conversion would report).
+fn batch_units<'a, 'py>(
+    py: Python<'py>,
+    strs: &'a mut Vec<Bound<'py, PyString>>,
+    items: impl Iterator<Item = PyResult<Bound<'py, PyAny>>>,
+    what: &str,
+) -> PyResult<Vec<PyStringData<'a>>> {
+    for (i, item) in items.enumerate() {
+        match item?.cast_into::<PyString>() {
+            Ok(s) => strs.push(s),
+            Err(e) => {
+                let got = e.into_inner().get_type().name().map(|n| n.to_string());
+                for (k, s) in strs.iter().enumerate() {
+                    if units_to_string(str_units(s)?).is_err() {
+                        return Err(lone_surrogate(py, what, k));
+                    }
+                }
+                return Err(PyTypeError::new_err(format!(
+                    "{what}: text {i}: expected str, got {}",
+                    got.unwrap_or_default()
+                )));
+            }
+        }
+    }
+    strs.iter().map(str_units).collect()
+}
+
+/// A str's code points in place.
+fn str_units<'a>(s: &'a Bound<'_, PyString>) -> PyResult<PyStringData<'a>> {
+    // SAFETY: `data` reads the str's kind from CPython's bitfield, which
+    // PyO3 decodes for the little-endian targets it tests (x86-64 among
+    // them, where this crate's tests run); the str is immutable and `s`
+    // keeps it alive for as long as the slice is borrowed.
+    unsafe { s.data() }
+}
+
+fn lone_surrogate(py: Python<'_>, what: &str, i: usize) -> PyErr {
+    input_error(
+        py,
+        format!("{what}: text {i} contains a lone surrogate, which is not valid Unicode"),
+    )
+}
+
+/// The UTF-8 of a str's code points, as a new String (see
+/// [`crate::transcode`]).
+fn units_to_string(units: PyStringData<'_>) -> Result<String, crate::transcode::LoneSurrogate> {
+    use crate::transcode::to_string;
+    match units {
+        PyStringData::Ucs1(u) => to_string(u),
+        PyStringData::Ucs2(u) => to_string(u),
+        PyStringData::Ucs4(u) => to_string(u),
+    }
+}
+
+thread_local! {
+    /// This thread's buffer for the UTF-8 of a text it encodes.
+    static UTF8: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A thread's UTF-8 buffer larger than this is let go after use.
+const UTF8_KEEP: usize = 16 << 20;
+
+/// `f` on the UTF-8 of a text (`i` of a batch): the str's own bytes when
+/// it is ASCII, else its conversion into this thread's buffer (a fresh one
+/// if that is in use); an InputError for a lone surrogate.
+fn with_utf8<R>(
+    units: PyStringData<'_>,
+    what: &str,
+    i: Option<usize>,
+    f: impl FnOnce(&str) -> crate::error::Result<R>,
+) -> crate::error::Result<R> {
+    use crate::transcode::utf8;
+    if let PyStringData::Ucs1(b) = units {
+        if b.is_ascii() {
+            if let Ok(s) = std::str::from_utf8(b) {
+                return f(s);
+            }
+        }
+    }
+    let run = |buf: &mut Vec<u8>| {
+        let s = match units {
+            PyStringData::Ucs1(u) => utf8(u, buf),
+            PyStringData::Ucs2(u) => utf8(u, buf),
+            PyStringData::Ucs4(u) => utf8(u, buf),
+        };
+        match s {
+            Ok(s) => f(s),
+            Err(_) => {
+                let which = i.map(|i| format!(" {i}")).unwrap_or_default();
+                Err(Error::input(format!(
+                    "{what}: text{which} contains a lone surrogate, which is not valid Unicode"
+                )))
+            }
+        }
+    };
+    UTF8.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let r = run(&mut buf);
+            if buf.len() > UTF8_KEEP {
+                *buf = Vec::new();
+            }
+            r
+        }
+        Err(_) => run(&mut Vec::new()),
     })
 }
 
@@ -701,11 +785,16 @@ impl PyTokenizer {
     fn encode_ids(
         &self,
         py: Python<'_>,
-        text: String,
+        text: &Bound<'_, PyString>,
         add_special_tokens: bool,
     ) -> PyResult<Vec<u32>> {
         let t = self.get();
-        run(py, move || t.encode_ids(&text, add_special_tokens))
+        let units = str_units(text)?;
+        run(py, move || {
+            with_utf8(units, "encode_ids", None, |s| {
+                t.encode_ids(s, add_special_tokens)
+            })
+        })
     }
 
     /// Ids only, for each text (no Encoding objects).
@@ -713,12 +802,18 @@ impl PyTokenizer {
     fn encode_ids_batch(
         &self,
         py: Python<'_>,
-        texts: Vec<String>,
+        texts: &Bound<'_, PyList>,
         add_special_tokens: bool,
     ) -> PyResult<Vec<Vec<u32>>> {
         let t = self.get();
-        run(py, move || {
-            crate::util::par_map(&texts, |s| t.encode_ids(s, add_special_tokens))
+        let mut strs = Vec::with_capacity(texts.len());
+        let units = batch_units(py, &mut strs, texts.iter().map(Ok), "encode_ids_batch")?;
+        run(py, || {
+            crate::util::par_map_indexed(&units, |i, &u| {
+                with_utf8(u, "encode_ids_batch", Some(i), |s| {
+                    t.encode_ids(s, add_special_tokens)
+                })
+            })
         })
     }
 
@@ -797,41 +892,16 @@ impl PyTokenizer {
         input: &Bound<'py, PyList>,
         add_special_tokens: bool,
     ) -> PyResult<(Bound<'py, PyByteArray>, Bound<'py, PyByteArray>)> {
-        use pyo3::pybacked::PyBackedStr;
-        use std::sync::OnceLock;
         let t = self.get();
-        let n = input.len();
-        let list = input.clone().unbind();
-        // The texts are read in place (no copy). Getting a str's UTF-8 needs
-        // the GIL (and is a copy for non-ASCII text), so this thread does it
-        // while the helper threads already encode the texts it has done.
-        let texts: Vec<OnceLock<PyBackedStr>> = (0..n).map(|_| OnceLock::new()).collect();
-        let mut bad_text = None;
+        let mut strs = Vec::with_capacity(input.len());
+        let units = batch_units(py, &mut strs, input.iter().map(Ok), "encode_batch_ids")?;
         let per = run(py, || {
-            crate::util::par_map_fed(
-                n,
-                |i| texts.get(i).and_then(OnceLock::get),
-                |order| {
-                    Python::attach(|py| {
-                        let list = list.bind(py);
-                        for i in order {
-                            let Ok(s) = batch_text(py, list, i) else {
-                                // Report the first bad text, as in order.
-                                bad_text = (0..n).find_map(|k| batch_text(py, list, k).err());
-                                return Err(Error::input("encode_batch_ids: bad input"));
-                            };
-                            let _ = texts[i].set(s);
-                        }
-                        Ok(())
-                    })
-                },
-                |s| t.encode_ids(s, add_special_tokens),
-            )
-        });
-        if let Some(e) = bad_text {
-            return Err(e);
-        }
-        let per = per?;
+            crate::util::par_map_indexed(&units, |i, &u| {
+                with_utf8(u, "encode_batch_ids", Some(i), |s| {
+                    t.encode_ids(s, add_special_tokens)
+                })
+            })
+        })?;
         let total: usize = per.iter().map(Vec::len).sum();
         let flat = PyByteArray::new_with(py, total * 4, |buf| {
             // The ids copied out in one part of the buffer per thread (cut

@@ -250,7 +250,7 @@ pub fn par_map<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> crate::error::Result<R> + Sync,
 ) -> crate::error::Result<Vec<R>> {
-    par_map_fed(items.len(), |i| items.get(i), |_| Ok(()), f)
+    par_map_indexed(items, |_, t| f(t))
 }
 
 /// `f` on each item, the first on the calling thread and the others on the
@@ -270,27 +270,16 @@ pub fn par_each<T: Send>(mut items: Vec<T>, f: impl Fn(T) + Sync) {
     });
 }
 
-/// [`par_map`] over `n` items that the caller produces while the helpers
-/// already work: `feed` runs first on the caller and makes the items
-/// available (`item(i)` is `None` until then), in the order it is given
-/// (the helpers' segments first, the caller's own last). A helper that
-/// reaches an item not yet fed waits for it. An error from `feed` stops
-/// everything and is the result.
-///
-/// For Python input: the caller converts the texts (which needs the GIL,
-/// so only one thread can) while the helpers encode those already done.
-pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
-    n: usize,
-    item: impl Fn(usize) -> Option<&'a T> + Sync,
-    feed: impl FnOnce(&mut dyn Iterator<Item = usize>) -> crate::error::Result<()>,
-    f: impl Fn(&T) -> crate::error::Result<R> + Sync,
+/// [`par_map`], with each item's position given to `f` too.
+pub fn par_map_indexed<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(usize, &T) -> crate::error::Result<R> + Sync,
 ) -> crate::error::Result<Vec<R>> {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let missing = || crate::error::Error::input("batch: an item was not provided");
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let n = items.len();
     let threads = if n > 1 { num_threads() } else { 1 };
     if threads <= 1 {
-        feed(&mut (0..n))?;
-        return (0..n).map(|i| f(item(i).ok_or_else(missing)?)).collect();
+        return items.iter().enumerate().map(|(i, t)| f(i, t)).collect();
     }
     let helpers = helpers();
     let threads = helpers.current_num_threads() + 1;
@@ -317,28 +306,6 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
             (a, a + take)
         })
     };
-    let aborted = AtomicBool::new(false);
-    // An item, once fed (waiting for the caller if need be); `None` when
-    // feeding stopped.
-    let wait_for = |i: usize| -> Option<&'a T> {
-        let mut spins = 0u32;
-        loop {
-            if let Some(t) = item(i) {
-                return Some(t);
-            }
-            if aborted.load(Ordering::Acquire) {
-                return None;
-            }
-            spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else if spins < 256 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(std::time::Duration::from_micros(50));
-            }
-        }
-    };
     // The position of the first failing item seen so far: items after it
     // are skipped, items before it still run (one of them may fail too).
     let first_bad = AtomicUsize::new(usize::MAX);
@@ -351,7 +318,7 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
         let _busy = (n >= threads).then(BatchWorker::enter);
         let mut mine: Vec<Part<R>> = Vec::new();
         let mut victim = me;
-        'claims: loop {
+        loop {
             let Some((a, b)) = claim(victim, victim != me) else {
                 victim = (victim + 1) % threads;
                 if victim == me {
@@ -360,15 +327,11 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
                 continue;
             };
             let mut part = Vec::with_capacity(b - a);
-            for i in a..b {
+            for (i, t) in items.iter().enumerate().take(b).skip(a) {
                 if i > first_bad.load(Ordering::Relaxed) {
                     break;
                 }
-                let Some(t) = wait_for(i) else {
-                    mine.push((a, part));
-                    break 'claims;
-                };
-                let r = f(t);
+                let r = f(i, t);
                 if r.is_err() {
                     first_bad.fetch_min(i, Ordering::Relaxed);
                 }
@@ -381,18 +344,10 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
             Err(p) => p.into_inner().append(&mut mine),
         }
     };
-    let fed = helpers.in_place_scope(|s| {
+    helpers.in_place_scope(|s| {
         s.spawn_broadcast(|_, ctx| work(ctx.index() % (threads - 1) + 1));
-        let (own_start, own_end) = bounds(0);
-        let fed = feed(&mut (own_end..n).chain(own_start..own_end));
-        if fed.is_err() {
-            aborted.store(true, Ordering::Release);
-        } else {
-            work(0);
-        }
-        fed
+        work(0);
     });
-    fed?;
     let mut done = match done.into_inner() {
         Ok(d) => d,
         Err(p) => p.into_inner(),
@@ -412,7 +367,7 @@ pub fn par_map_fed<'a, T: Sync + 'a, R: Send>(
         };
     }
     if done.iter().map(|(_, p)| p.len()).sum::<usize>() != n {
-        return Err(missing());
+        return Err(crate::error::Error::input("batch: an item was not run"));
     }
     done.into_iter().flat_map(|(_, p)| p).collect()
 }
@@ -449,42 +404,10 @@ mod tests {
     }
 
     #[test]
-    fn par_map_fed_waits_for_items_and_stops_on_a_feed_error() {
-        use std::sync::OnceLock;
-        let n = 5000;
-        let slots: Vec<OnceLock<u64>> = (0..n).map(|_| OnceLock::new()).collect();
-        let mut fed = Vec::new();
-        let r = par_map_fed(
-            n,
-            |i| slots.get(i).and_then(OnceLock::get),
-            |order| {
-                for i in order {
-                    fed.push(i);
-                    // Slow enough that helpers catch up and wait.
-                    std::hint::black_box((0..200).sum::<u64>());
-                    let _ = slots[i].set(i as u64 * 3);
-                }
-                Ok(())
-            },
-            |&x| Ok(x + 1),
-        );
-        let want: Vec<u64> = (0..n as u64).map(|i| i * 3 + 1).collect();
+    fn par_map_indexed_gives_each_item_its_position() {
+        let items: Vec<u64> = (0..5000).map(|i| i * 3).collect();
+        let r = par_map_indexed(&items, |i, &x| Ok((i as u64, x)));
+        let want: Vec<(u64, u64)> = (0..5000).map(|i| (i, i * 3)).collect();
         assert_eq!(r.ok(), Some(want));
-        fed.sort_unstable();
-        assert_eq!(fed, (0..n).collect::<Vec<_>>());
-        let empty: Vec<OnceLock<u64>> = (0..n).map(|_| OnceLock::new()).collect();
-        let r = par_map_fed(
-            n,
-            |i| empty.get(i).and_then(OnceLock::get),
-            |order| {
-                for i in order.take(10) {
-                    let _ = empty[i].set(1);
-                }
-                Err(crate::error::Error::input("feed failed"))
-            },
-            |&x| Ok(x),
-        );
-        let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(msg.contains("feed failed"), "{msg}");
     }
 }
