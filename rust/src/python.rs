@@ -160,6 +160,10 @@ fn lone_surrogate(py: Python<'_>, what: &str, i: usize) -> PyErr {
 fn units_to_string(units: PyStringData<'_>) -> Result<String, crate::transcode::LoneSurrogate> {
     use crate::transcode::to_string;
     match units {
+        // ASCII is its own UTF-8.
+        PyStringData::Ucs1(u) if u.is_ascii() => {
+            String::from_utf8(u.to_vec()).map_err(|_| crate::transcode::LoneSurrogate(0))
+        }
         PyStringData::Ucs1(u) => to_string(u),
         PyStringData::Ucs2(u) => to_string(u),
         PyStringData::Ucs4(u) => to_string(u),
