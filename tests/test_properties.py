@@ -267,6 +267,22 @@ def test_sentencepiece_cuts_around_isolated_chars(
         assert list(flat[starts[i] : starts[i + 1]]) == a.ids, repr(t)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts=st.lists(st.text(alphabet="ab x\n\u2581", max_size=30), min_size=1, max_size=6))
+def test_sentencepiece_raw_cut_leaves_normalized_added_tokens(texts: list) -> None:
+    """Llama-2's flat ids are cut and looked up on the raw text (spaces as
+    `▁`); an added token matched on the normalized text (here one that spans
+    a space) must still be found, and a raw one too."""
+    src = _sentencepiece_bpe(False, False, True)
+    pair = [tokenizers.Tokenizer.from_str(src), fasttok.Tokenizer.from_str(src)]
+    for t, lib in zip(pair, (tokenizers, fasttok), strict=True):
+        t.add_tokens([lib.AddedToken("b\u2581a", normalized=True), lib.AddedToken("xx", normalized=False)])
+    hf, ft = pair
+    flat, starts = ft.encode_batch_ids(texts, add_special_tokens=False)
+    for i, t in enumerate(texts):
+        assert list(flat[starts[i] : starts[i + 1]]) == hf.encode(t, add_special_tokens=False).ids, repr(t)
+
+
 @pytest.mark.parametrize("name", sorted(SOURCES))
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(TEXT, min_size=1, max_size=4))

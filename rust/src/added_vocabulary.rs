@@ -318,6 +318,11 @@ impl AddedVocabulary {
         found(&self.raw_matcher, raw) || found(&self.normalized_matcher, normalized)
     }
 
+    /// True when some added token is matched on the normalized text.
+    pub fn matches_normalized(&self) -> bool {
+        self.normalized_matcher.ac.is_some()
+    }
+
     pub fn extract_and_normalize(
         &self,
         normalizer: Option<&Normalizer>,

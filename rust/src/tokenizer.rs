@@ -640,6 +640,12 @@ impl Tokenizer {
         if let Err(e) = crate::normalized::check_len(s) {
             return Some(Err(e));
         }
+        if splitter.is_none() && self.raw_metaspace() {
+            if self.added_vocabulary.occurs_in(s, "") {
+                return None;
+            }
+            return Some(self.plain_ids(Words::RawMetaspace, s, true));
+        }
         let normalized;
         let text = match &self.normalizer {
             Some(n) => match n.normalize_str(s) {
@@ -658,7 +664,7 @@ impl Tokenizer {
             return None;
         }
         let Some(sp) = splitter else {
-            return Some(self.plain_ids(None, text, true));
+            return Some(self.plain_ids(Words::Whole, text, true));
         };
         // One long text: cut at line starts where the pre-tokenizer allows,
         // the parts encoded on all cores (same ids as in one piece).
@@ -668,12 +674,12 @@ impl Tokenizer {
             part_bounds(&sp, text)
         };
         let Some((pool, bounds)) = cut else {
-            return Some(self.plain_ids(Some(&sp), text, true));
+            return Some(self.plain_ids(Words::Split(&sp), text, true));
         };
         let parts: Result<Vec<Vec<u32>>> = pool.install(|| {
             bounds
                 .par_windows(2)
-                .map(|w| self.plain_ids(Some(&sp), &text[w[0]..w[1]], w[0] == 0))
+                .map(|w| self.plain_ids(Words::Split(&sp), &text[w[0]..w[1]], w[0] == 0))
                 .collect()
         });
         Some(parts.map(|p| p.concat()))
@@ -724,7 +730,7 @@ impl Tokenizer {
         // A cursor (byte, char index) that only moves forward, so that char
         // offsets cost a count over each byte once (plus a char per token).
         let (mut cur_b, mut cur_c) = (0usize, 0usize);
-        let ids = self.plain_ids_then(Some(&sp), s, true, |w, ids| {
+        let ids = self.plain_ids_then(Words::Split(&sp), s, true, |w, ids| {
             let at = (w.as_ptr() as usize).wrapping_sub(base);
             if !fits || at < cur_b || at > s.len() || w.len() > s.len() - at {
                 fits = false;
@@ -901,7 +907,8 @@ impl Tokenizer {
             e.offsets.push(o);
             e.words.push(word);
         };
-        let ids = self.plain_ids_then(sp.as_ref(), text, true, |w, ids| {
+        let words = sp.as_ref().map_or(Words::Whole, Words::Split);
+        let ids = self.plain_ids_then(words, text, true, |w, ids| {
             let at = (w.as_ptr() as usize).wrapping_sub(base);
             if !fits || at > text.len() || w.len() > text.len() - at {
                 fits = false;
@@ -952,35 +959,41 @@ impl Tokenizer {
         finish_plain(e, ids, fits, type_id, words as usize)
     }
 
-    /// The ids of `text` (already normalized) through the pre-tokenizer's
-    /// plain splitter (or as one word) and the model.
-    fn plain_ids(
-        &self,
-        splitter: Option<&crate::pre_tokenizers::plain::PlainSplitter>,
-        text: &str,
-        at_start: bool,
-    ) -> Result<Vec<u32>> {
-        self.plain_ids_then(splitter, text, at_start, |_, _| {})
+    /// The ids of `text` (already normalized, but for
+    /// [`Words::RawMetaspace`]) cut into words as `words` says, through the
+    /// model.
+    fn plain_ids(&self, words: Words, text: &str, at_start: bool) -> Result<Vec<u32>> {
+        self.plain_ids_then(words, text, at_start, |_, _| {})
     }
 
     /// [`Tokenizer::plain_ids`], calling `then` with each word and its ids.
     fn plain_ids_then(
         &self,
-        splitter: Option<&crate::pre_tokenizers::plain::PlainSplitter>,
+        words: Words,
         text: &str,
         at_start: bool,
         mut then: impl FnMut(&str, &[u32]),
     ) -> Result<Vec<u32>> {
+        let splitter = match words {
+            Words::Split(sp) => Some(sp),
+            _ => None,
+        };
+        let raw_meta = matches!(words, Words::RawMetaspace);
         let byte_level = splitter.is_some_and(|sp| sp.byte_level());
         let table = crate::pre_tokenizers::byte_level::byte_to_char();
         let mut ids = Vec::with_capacity(text.len() / 3 + 1);
         let mut mapped = String::new();
         let mut err = None;
-        // The ids of one word through the model (after ByteLevel's rewrite).
-        let mut model_ids = |w: &str, ids: &mut Vec<u32>| -> Result<()> {
+        // The ids of one word through the model (after ByteLevel's rewrite,
+        // or as Llama-2's normalizer would have made it).
+        let mut model_ids = |w: &str, first: bool, ids: &mut Vec<u32>| -> Result<()> {
             let w = if byte_level {
                 mapped.clear();
                 mapped.extend(w.bytes().map(|b| table[b as usize]));
+                mapped.as_str()
+            } else if raw_meta {
+                mapped.clear();
+                meta_normalized(w, first, &mut mapped);
                 mapped.as_str()
             } else {
                 w
@@ -993,18 +1006,31 @@ impl Tokenizer {
                     .map(|t| ids.extend(t.into_iter().map(|t| t.id))),
             }
         };
+        // Raw words (before ByteLevel's rewrite; Llama-2's before its
+        // normalizer, which a plain-text word would have gone through) are
+        // keys of their own.
         let owner = self
             .model
             .cache_uid()
-            .map(|u| u << 1 | u64::from(byte_level));
+            .map(|u| u << 2 | u64::from(byte_level) | u64::from(raw_meta) << 1);
+        // The first word of a raw Llama-2 text has the `▁` put before the
+        // text: it is keyed by its normalized form (which has no space, so
+        // no raw word of another meaning has the same bytes).
+        let mut first_key = String::new();
         crate::id_cache::with_cache(owner, |mut cache| {
-            let mut word = |w: &str| {
+            let mut word = |w: &str, first: bool| {
                 if err.is_some() {
                     return;
                 }
                 let start = ids.len();
                 let key = match cache.as_deref() {
-                    Some(c) => match crate::id_cache::key_in(text, w) {
+                    Some(c) => match if first {
+                        first_key.clear();
+                        meta_normalized(w, true, &mut first_key);
+                        crate::id_cache::key(first_key.as_bytes())
+                    } else {
+                        crate::id_cache::key_in(text, w)
+                    } {
                         Some(k) if c.extend(k, &mut ids) => {
                             then(w, &ids[start..]);
                             return;
@@ -1013,7 +1039,7 @@ impl Tokenizer {
                     },
                     None => None,
                 };
-                if let Err(e) = model_ids(w, &mut ids) {
+                if let Err(e) = model_ids(w, first, &mut ids) {
                     err = Some(e);
                     return;
                 }
@@ -1022,16 +1048,22 @@ impl Tokenizer {
                 }
                 then(w, &ids[start..]);
             };
-            let split = match (splitter, &*self.model) {
-                (Some(sp), _) => sp.split_part(text, at_start, &mut word),
+            let split = match (words, &*self.model) {
+                (Words::Split(sp), _) => sp.split_part(text, at_start, &mut |w| word(w, false)),
                 // SentencePiece-style BPE without a pre-tokenizer (Llama-2):
                 // the text is one word, cut where no merge can cross.
-                (None, Model::BPE(b)) if b.cuts_before_metaspace() => {
-                    crate::models::bpe::metaspace_pieces(text, b.isolated_chars(), &mut word);
+                (Words::Whole, Model::BPE(b)) if b.cuts_before_metaspace() => {
+                    crate::models::bpe::metaspace_pieces(text, b.isolated_chars(), |w| {
+                        word(w, false)
+                    });
                     Ok(())
                 }
-                (None, _) => {
-                    word(text);
+                (Words::RawMetaspace, Model::BPE(b)) => {
+                    crate::models::bpe::raw_metaspace_pieces(text, b.isolated_chars(), &mut word);
+                    Ok(())
+                }
+                (_, _) => {
+                    word(text, false);
                     Ok(())
                 }
             };
@@ -1040,6 +1072,30 @@ impl Tokenizer {
                 (Ok(()), None) => Ok(ids),
             }
         })
+    }
+
+    /// True for Llama-2's pipeline (and Mistral's): no pre-tokenizer, a BPE
+    /// cut before each `▁` (see [`crate::models::bpe::Bpe::cuts_before_metaspace`])
+    /// and a normalizer that only puts `▁` before the text and in place of
+    /// each space, with no added token matched on the normalized text. Its
+    /// words can then be cut and looked up in the raw text.
+    fn raw_metaspace(&self) -> bool {
+        use crate::normalizers::StringOrRegex;
+        let meta = |t: &str| t.chars().eq([crate::models::bpe::METASPACE]);
+        let (Some(Normalizer::Sequence(seq)), Model::BPE(b)) = (&self.normalizer, &*self.model)
+        else {
+            return false;
+        };
+        let steps = match seq.normalizers.as_slice() {
+            [Normalizer::Prepend(p), Normalizer::Replace(r)] => (p, r),
+            _ => return false,
+        };
+        self.pre_tokenizer.is_none()
+            && b.cuts_before_metaspace()
+            && meta(&steps.0.prepend)
+            && matches!(&steps.1.pattern, StringOrRegex::String(sp) if sp == " ")
+            && meta(&steps.1.content)
+            && !self.added_vocabulary.matches_normalized()
     }
 
     pub fn num_special_tokens_to_add(&self, is_pair: bool) -> usize {
@@ -1181,6 +1237,36 @@ fn finish_plain(
     e.special_tokens_mask = vec![0; n];
     e.attention_mask = vec![1; n];
     Some(Ok((e, n_words)))
+}
+
+/// How [`Tokenizer::plain_ids_then`] cuts its text into the model's words.
+#[derive(Clone, Copy)]
+enum Words<'a> {
+    /// By the pre-tokenizer's plain splitter.
+    Split(&'a crate::pre_tokenizers::plain::PlainSplitter<'a>),
+    /// No pre-tokenizer: one word (for SentencePiece-style BPE, cut where no
+    /// merge can cross).
+    Whole,
+    /// The raw text of [`Tokenizer::raw_metaspace`]'s pipeline, cut where
+    /// its normalized text would be and each word normalized only when the
+    /// model has to encode it.
+    RawMetaspace,
+}
+
+/// Appends Llama-2's normalization of a raw word: `▁` in place of each
+/// space, and `▁` first for the text's first word.
+fn meta_normalized(w: &str, first: bool, out: &mut String) {
+    use crate::models::bpe::METASPACE;
+    if first {
+        out.push(METASPACE);
+    }
+    let mut rest = w;
+    while let Some(i) = rest.find(' ') {
+        out.push_str(&rest[..i]);
+        out.push(METASPACE);
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// `n` as a `Prepend` (if any, first) and steps that rewrite a text char by

@@ -59,7 +59,7 @@ pub struct Bpe {
     isolated: u128,
 }
 
-const METASPACE: char = '\u{2581}';
+pub const METASPACE: char = '\u{2581}';
 
 /// SentencePiece-style vocabularies see a whole sentence as one word (spaces
 /// are `▁`), which makes the word long and the cache useless. Cutting before
@@ -183,6 +183,55 @@ pub fn metaspace_pieces<'w>(word: &'w str, isolated: u128, mut f: impl FnMut(&'w
     }
     if start < b.len() {
         f(&word[start..]);
+    }
+}
+
+/// [`metaspace_pieces`] of the text that Llama-2's normalizer makes of
+/// `raw` (`▁` put first, each space replaced by `▁`), found in `raw` itself
+/// with a space counting as a `▁`: each piece is given as its slice of
+/// `raw`, and whether it is the first (whose normalized form starts with
+/// the `▁` put first; its slice may then be empty). Same pieces, tested
+/// against normalizing first.
+pub fn raw_metaspace_pieces<'w>(raw: &'w str, isolated: u128, mut f: impl FnMut(&'w str, bool)) {
+    let b = raw.as_bytes();
+    let (mut start, mut first) = (0, true);
+    let mut piece = |a: usize, z: usize, first: &mut bool| {
+        f(&raw[a..z], *first);
+        *first = false;
+    };
+    // The `▁` put first starts a run.
+    let mut after_meta = true;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let meta = if c == b' ' {
+            1
+        } else if c == 0xE2 && b.get(i + 1..i + 3) == Some(&[0x96, 0x81]) {
+            3
+        } else {
+            0
+        };
+        if meta > 0 {
+            if !after_meta && (i > start || first) {
+                piece(start, i, &mut first);
+                start = i;
+            }
+            after_meta = true;
+            i += meta;
+            continue;
+        }
+        after_meta = false;
+        if c < 128 && isolated >> c & 1 == 1 {
+            if i > start || first {
+                piece(start, i, &mut first);
+            }
+            piece(i, i + 1, &mut first);
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if start < b.len() || first {
+        piece(start, b.len(), &mut first);
     }
 }
 
@@ -725,6 +774,39 @@ impl Bpe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Cutting the raw text gives the pieces of its normalized text, on
+    /// random texts of spaces, `▁`, isolated and other chars (a space among
+    /// the isolated chars too: in the raw text it still counts as a `▁`).
+    #[test]
+    fn raw_metaspace_pieces_are_the_normalized_texts_pieces() {
+        let alphabet = [" ", "▁", "a", "b", "\n", "\t", "é", "中", "x▁", "  "];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for isolated in [
+            0u128,
+            1 << b'\n' | 1 << b'\t',
+            1 << b'\n' | 1 << b' ' | 1 << b'a',
+        ] {
+            for round in 0..4000 {
+                let mut raw = String::new();
+                for _ in 0..(round % 13) + 1 {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    raw.push_str(alphabet[(seed % alphabet.len() as u64) as usize]);
+                }
+                let normalized = format!("▁{}", raw.replace(' ', "▁"));
+                let mut want = Vec::new();
+                metaspace_pieces(&normalized, isolated, |w| want.push(w.to_owned()));
+                let mut got = Vec::new();
+                raw_metaspace_pieces(&raw, isolated, |w, first| {
+                    let w = w.replace(' ', "▁");
+                    got.push(if first { format!("▁{w}") } else { w });
+                });
+                assert_eq!(got, want, "{raw:?} isolated {isolated:#x}");
+            }
+        }
+    }
 
     /// A vocabulary over `abc` with every merge of two tokens of up to 4
     /// chars whose result is at most 5 chars, in a shuffled order (so ranks
