@@ -314,25 +314,44 @@ impl PyEncoding {
 /// Python ints shared by every list of ids and offsets handed out: an id is
 /// looked up, not allocated (an int over 256 is otherwise a new object, the
 /// largest part of turning an encoding into lists). Grown by powers of two
-/// up to [`MAX_SHARED_INT`] (about 8 MiB of ints at most), under the GIL.
-static SHARED_INTS: std::sync::Mutex<Vec<Py<PyAny>>> = std::sync::Mutex::new(Vec::new());
+/// up to [`MAX_SHARED_INT`] (about 8 MiB of ints at most).
+///
+/// The lock is held only to take or swap the table, never while Python
+/// runs: making ints or lists can start the garbage collector, whose
+/// callbacks may let another thread take the GIL, and that thread would
+/// wait for the lock while this one waits for the GIL (a deadlock seen
+/// with 32 threads reading `ids`).
+type IntTable = Arc<Vec<Py<PyAny>>>;
+static SHARED_INTS: std::sync::Mutex<Option<IntTable>> = std::sync::Mutex::new(None);
 const MAX_SHARED_INT: usize = 1 << 18;
 
 /// The shared ints, covering `max` when it is below [`MAX_SHARED_INT`].
-fn shared_ints(
-    py: Python<'_>,
-    max: usize,
-) -> PyResult<std::sync::MutexGuard<'static, Vec<Py<PyAny>>>> {
-    let mut table = SHARED_INTS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if max >= table.len() && max < MAX_SHARED_INT {
-        let want = (max + 1).next_power_of_two().clamp(1024, MAX_SHARED_INT);
-        for v in table.len()..want {
-            table.push(v.into_pyobject(py)?.into_any().unbind());
-        }
+fn shared_ints(py: Python<'_>, max: usize) -> PyResult<IntTable> {
+    let lock = || {
+        SHARED_INTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let table = lock().clone().unwrap_or_default();
+    if max < table.len() || max >= MAX_SHARED_INT {
+        return Ok(table);
     }
-    Ok(table)
+    let want = (max + 1).next_power_of_two().clamp(1024, MAX_SHARED_INT);
+    let mut grown = Vec::with_capacity(want);
+    grown.extend(table.iter().map(|o| o.clone_ref(py)));
+    for v in table.len()..want {
+        grown.push(v.into_pyobject(py)?.into_any().unbind());
+    }
+    let grown = Arc::new(grown);
+    let mut g = lock();
+    let old = match &*g {
+        Some(t) if t.len() >= grown.len() => None,
+        _ => g.replace(grown.clone()),
+    };
+    drop(g);
+    // The old table's references go after the lock is released.
+    drop(old);
+    Ok(grown)
 }
 
 fn shared_int<'py>(py: Python<'py>, table: &[Py<PyAny>], v: usize) -> PyResult<Bound<'py, PyAny>> {
