@@ -33,6 +33,10 @@ enum Step<'a> {
         prepend: super::PrependScheme,
         split: bool,
     },
+    /// `BertPreTokenizer`: whitespace removed and punctuation isolated, in
+    /// one pass (the two cuts one after the other took a third of BERT's
+    /// time on short documents).
+    Bert,
     /// `ByteLevel`'s own split (with its optional prefix space); always last.
     ByteLevel {
         add_prefix_space: bool,
@@ -129,8 +133,7 @@ impl<'a> PlainSplitter<'a> {
                 self.steps.push(Step::Chars(CharClass::Whitespace, Removed))
             }
             PreTokenizer::BertPreTokenizer => {
-                self.steps.push(Step::Chars(CharClass::BertSpace, Removed));
-                self.steps.push(Step::Chars(CharClass::BertPunc, Isolated));
+                self.steps.push(Step::Bert);
             }
             PreTokenizer::Punctuation(x) => self
                 .steps
@@ -372,6 +375,40 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
             }
             if start < s.len() {
                 run(rest, &s[start..], true, f)?;
+            }
+            Ok(())
+        }
+        Step::Bert => {
+            // A whitespace char ends a word; a punctuation char (never also
+            // whitespace) ends one and is a word itself.
+            let b = s.as_bytes();
+            let mut start = None;
+            let mut i = 0;
+            while i < b.len() {
+                let (c, len) = if b[i] < 0x80 {
+                    (char::from(b[i]), 1)
+                } else {
+                    match s[i..].chars().next() {
+                        Some(c) => (c, c.len_utf8()),
+                        None => break,
+                    }
+                };
+                if CharClass::BertSpace.has(c) {
+                    if let Some(a) = start.take() {
+                        run(rest, &s[a..i], true, f)?;
+                    }
+                } else if CharClass::BertPunc.has(c) {
+                    if let Some(a) = start.take() {
+                        run(rest, &s[a..i], true, f)?;
+                    }
+                    run(rest, &s[i..i + len], true, f)?;
+                } else if start.is_none() {
+                    start = Some(i);
+                }
+                i += len;
+            }
+            if let Some(a) = start {
+                run(rest, &s[a..], true, f)?;
             }
             Ok(())
         }
