@@ -100,13 +100,7 @@ fn text(py: Python<'_>, o: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
                 .unwrap_or_default()
         ))
     })?;
-    match units_to_string(str_units(s)?) {
-        Ok(out) => Ok(out),
-        Err(_) => Err(input_error(
-            py,
-            format!("{what}: the text contains a lone surrogate, which is not valid Unicode"),
-        )),
-    }
+    with_utf8(str_units(s)?, what, None, |s| Ok(s.to_owned())).map_err(|e| to_py_err(py, e))
 }
 
 /// The texts of a batch, read in place: each str's code points as CPython
@@ -116,18 +110,17 @@ fn text(py: Python<'_>, o: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
 fn batch_units<'a, 'py>(
     py: Python<'py>,
     strs: &'a mut Vec<Bound<'py, PyString>>,
-    items: impl Iterator<Item = PyResult<Bound<'py, PyAny>>>,
+    list: &Bound<'py, PyList>,
     what: &str,
 ) -> PyResult<Vec<PyStringData<'a>>> {
-    for (i, item) in items.enumerate() {
-        match item?.cast_into::<PyString>() {
+    for (i, item) in list.iter().enumerate() {
+        match item.cast_into::<PyString>() {
             Ok(s) => strs.push(s),
             Err(e) => {
                 let got = e.into_inner().get_type().name().map(|n| n.to_string());
                 for (k, s) in strs.iter().enumerate() {
-                    if units_to_string(str_units(s)?).is_err() {
-                        return Err(lone_surrogate(py, what, k));
-                    }
+                    with_utf8(str_units(s)?, what, Some(k), |_| Ok(()))
+                        .map_err(|e| to_py_err(py, e))?;
                 }
                 return Err(PyTypeError::new_err(format!(
                     "{what}: text {i}: expected str, got {}",
@@ -146,28 +139,6 @@ fn str_units<'a>(s: &'a Bound<'_, PyString>) -> PyResult<PyStringData<'a>> {
     // them, where this crate's tests run); the str is immutable and `s`
     // keeps it alive for as long as the slice is borrowed.
     unsafe { s.data() }
-}
-
-fn lone_surrogate(py: Python<'_>, what: &str, i: usize) -> PyErr {
-    input_error(
-        py,
-        format!("{what}: text {i} contains a lone surrogate, which is not valid Unicode"),
-    )
-}
-
-/// The UTF-8 of a str's code points, as a new String (see
-/// [`crate::transcode`]).
-fn units_to_string(units: PyStringData<'_>) -> Result<String, crate::transcode::LoneSurrogate> {
-    use crate::transcode::to_string;
-    match units {
-        // ASCII is its own UTF-8.
-        PyStringData::Ucs1(u) if u.is_ascii() => {
-            String::from_utf8(u.to_vec()).map_err(|_| crate::transcode::LoneSurrogate(0))
-        }
-        PyStringData::Ucs1(u) => to_string(u),
-        PyStringData::Ucs2(u) => to_string(u),
-        PyStringData::Ucs4(u) => to_string(u),
-    }
 }
 
 thread_local! {
@@ -204,9 +175,9 @@ fn with_utf8<R>(
         match s {
             Ok(s) => f(s),
             Err(_) => {
-                let which = i.map(|i| format!(" {i}")).unwrap_or_default();
+                let which = i.map_or_else(|| "the text".to_owned(), |i| format!("text {i}"));
                 Err(Error::input(format!(
-                    "{what}: text{which} contains a lone surrogate, which is not valid Unicode"
+                    "{what}: {which} contains a lone surrogate, which is not valid Unicode"
                 )))
             }
         }
@@ -220,6 +191,24 @@ fn with_utf8<R>(
             r
         }
         Err(_) => run(&mut Vec::new()),
+    })
+}
+
+/// The ids of each text of `list`, on all threads without the GIL (each
+/// text read in place and converted by the thread that encodes it).
+fn batch_ids(
+    py: Python<'_>,
+    t: &Tokenizer,
+    list: &Bound<'_, PyList>,
+    add_special_tokens: bool,
+    what: &str,
+) -> PyResult<Vec<Vec<u32>>> {
+    let mut strs = Vec::with_capacity(list.len());
+    let units = batch_units(py, &mut strs, list, what)?;
+    run(py, || {
+        crate::util::par_map_indexed(&units, |i, &u| {
+            with_utf8(u, what, Some(i), |s| t.encode_ids(s, add_special_tokens))
+        })
     })
 }
 
@@ -828,16 +817,13 @@ impl PyTokenizer {
         texts: &Bound<'_, PyList>,
         add_special_tokens: bool,
     ) -> PyResult<Vec<Vec<u32>>> {
-        let t = self.get();
-        let mut strs = Vec::with_capacity(texts.len());
-        let units = batch_units(py, &mut strs, texts.iter().map(Ok), "encode_ids_batch")?;
-        run(py, || {
-            crate::util::par_map_indexed(&units, |i, &u| {
-                with_utf8(u, "encode_ids_batch", Some(i), |s| {
-                    t.encode_ids(s, add_special_tokens)
-                })
-            })
-        })
+        batch_ids(
+            py,
+            &self.get(),
+            texts,
+            add_special_tokens,
+            "encode_ids_batch",
+        )
     }
 
     #[staticmethod]
@@ -915,16 +901,13 @@ impl PyTokenizer {
         input: &Bound<'py, PyList>,
         add_special_tokens: bool,
     ) -> PyResult<(Bound<'py, PyByteArray>, Bound<'py, PyByteArray>)> {
-        let t = self.get();
-        let mut strs = Vec::with_capacity(input.len());
-        let units = batch_units(py, &mut strs, input.iter().map(Ok), "encode_batch_ids")?;
-        let per = run(py, || {
-            crate::util::par_map_indexed(&units, |i, &u| {
-                with_utf8(u, "encode_batch_ids", Some(i), |s| {
-                    t.encode_ids(s, add_special_tokens)
-                })
-            })
-        })?;
+        let per = batch_ids(
+            py,
+            &self.get(),
+            input,
+            add_special_tokens,
+            "encode_batch_ids",
+        )?;
         let total: usize = per.iter().map(Vec::len).sum();
         let flat = PyByteArray::new_with(py, total * 4, |buf| {
             // The ids copied out in one part of the buffer per thread (cut

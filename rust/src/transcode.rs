@@ -38,12 +38,6 @@ pub fn utf8<'b, U: Copy + Into<u32>>(
     Ok(unsafe { std::str::from_utf8_unchecked(out) })
 }
 
-/// [`utf8`] into a new String.
-pub fn to_string<U: Copy + Into<u32>>(units: &[U]) -> Result<String, LoneSurrogate> {
-    let mut buf = Vec::new();
-    Ok(utf8(units, &mut buf)?.to_owned())
-}
-
 /// Writes the UTF-8 of `units` at the start of `buf`; returns its length.
 fn write<U: Copy + Into<u32>>(units: &[U], buf: &mut Vec<u8>) -> Result<usize, LoneSurrogate> {
     // Room for the longest UTF-8 the units can have (and a 4-byte store
@@ -116,10 +110,10 @@ mod tests {
     use super::*;
 
     fn both<U: Copy + Into<u32>>(units: &[U]) -> Result<String, LoneSurrogate> {
-        // Into a used buffer, and into a new String: the same.
+        // Into a used buffer, and into a new one: the same.
         let mut buf = vec![b'x'; 3];
         let a = utf8(units, &mut buf).map(str::to_owned);
-        assert_eq!(a, to_string(units));
+        assert_eq!(a, utf8(units, &mut Vec::new()).map(str::to_owned));
         a
     }
 

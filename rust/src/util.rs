@@ -327,7 +327,7 @@ pub fn par_map_indexed<T: Sync, R: Send>(
                 continue;
             };
             let mut part = Vec::with_capacity(b - a);
-            for (i, t) in items.iter().enumerate().take(b).skip(a) {
+            for (i, t) in (a..b).zip(&items[a..b]) {
                 if i > first_bad.load(Ordering::Relaxed) {
                     break;
                 }

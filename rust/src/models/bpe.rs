@@ -154,36 +154,7 @@ thread_local! {
 /// no merge crosses when `Bpe::cuts_before_metaspace`; see
 /// [`Bpe::isolated_chars`]).
 pub fn metaspace_pieces<'w>(word: &'w str, isolated: u128, mut f: impl FnMut(&'w str)) {
-    let b = word.as_bytes();
-    let mut start = 0;
-    // Whether the previous char is `▁` (a `▁` run is never cut inside).
-    let mut after_meta = false;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == 0xE2 && b.get(i + 1..i + 3) == Some(&[0x96, 0x81]) {
-            // `▁` (U+2581, E2 96 81).
-            if !after_meta && i > start {
-                f(&word[start..i]);
-                start = i;
-            }
-            after_meta = true;
-            i += 3;
-            continue;
-        }
-        after_meta = false;
-        if c < 128 && isolated >> c & 1 == 1 {
-            if i > start {
-                f(&word[start..i]);
-            }
-            f(&word[i..i + 1]);
-            start = i + 1;
-        }
-        i += 1;
-    }
-    if start < b.len() {
-        f(&word[start..]);
-    }
+    cut_metaspace(word, isolated, false, |w, _| f(w));
 }
 
 /// [`metaspace_pieces`] of the text that Llama-2's normalizer makes of
@@ -192,21 +163,29 @@ pub fn metaspace_pieces<'w>(word: &'w str, isolated: u128, mut f: impl FnMut(&'w
 /// `raw`, and whether it is the first (whose normalized form starts with
 /// the `▁` put first; its slice may then be empty). Same pieces, tested
 /// against normalizing first.
-pub fn raw_metaspace_pieces<'w>(raw: &'w str, isolated: u128, mut f: impl FnMut(&'w str, bool)) {
-    let b = raw.as_bytes();
-    let (mut start, mut first) = (0, true);
+pub fn raw_metaspace_pieces<'w>(raw: &'w str, isolated: u128, f: impl FnMut(&'w str, bool)) {
+    cut_metaspace(raw, isolated, true, f);
+}
+
+/// Both cuts: `raw` says whether a space counts as a `▁` and a `▁` stands
+/// before the text (then the first piece is flagged, and may be empty).
+#[inline(always)]
+fn cut_metaspace<'w>(word: &'w str, isolated: u128, raw: bool, mut f: impl FnMut(&'w str, bool)) {
+    let b = word.as_bytes();
+    let (mut start, mut first) = (0, raw);
     let mut piece = |a: usize, z: usize, first: &mut bool| {
-        f(&raw[a..z], *first);
+        f(&word[a..z], *first);
         *first = false;
     };
-    // The `▁` put first starts a run.
-    let mut after_meta = true;
+    // Whether the previous char is `▁` (a `▁` run is never cut inside).
+    let mut after_meta = raw;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        let meta = if c == b' ' {
+        let meta = if raw && c == b' ' {
             1
         } else if c == 0xE2 && b.get(i + 1..i + 3) == Some(&[0x96, 0x81]) {
+            // `▁` (U+2581, E2 96 81).
             3
         } else {
             0
