@@ -83,8 +83,10 @@ fn mix(lo: u64, hi: u64) -> u64 {
 #[derive(Clone, Copy, Default)]
 struct Entry<K> {
     key: K,
-    /// Low 32 bits: the number of ids. Up to [`INLINE`] ids follow in the
-    /// next 32-bit lanes; more live in the arena at the offset in lane 1.
+    /// Top 32 bits: the number of ids. Up to [`INLINE`] ids are the
+    /// lanes below, in order (unused lanes zero), so that the four lanes
+    /// stored as they are hold the ids first; more ids live in the arena
+    /// at the offset in the lowest lane.
     val: u128,
 }
 
@@ -130,11 +132,11 @@ impl<K: Key> Table<K> {
     /// True when one more entry would pass the bound (the caller empties
     /// the whole cache then).
     fn full(&self, max_slots: usize) -> bool {
-        (self.len + 1) * 4 > self.slots.len() * 3 && self.slots.len() >= max_slots
+        (self.len + 1) * 2 > self.slots.len() && self.slots.len() >= max_slots
     }
 
     fn insert(&mut self, key: K, val: u128) {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
         self.put(Entry { key, val });
@@ -277,7 +279,76 @@ pub fn key_in<'a>(text: &str, word: &'a str) -> Option<WordKey<'a>> {
     ))
 }
 
+/// `LOW_BYTES[n]` keeps the low `n` bytes of a `u128`.
+const LOW_BYTES: [u128; 16] = {
+    let mut m = [0u128; 16];
+    let mut n = 1;
+    while n < 16 {
+        m[n] = (1u128 << (8 * n)) - 1;
+        n += 1;
+    }
+    m
+};
+
+/// The ids a short-table value holds inline: their count, and the value's
+/// four lanes (the ids, then zeros, the count last), which a caller with
+/// room may store whole; `None` for a value in the arena.
+#[inline(always)]
+pub fn inline_ids(val: u128) -> Option<(usize, [u32; 4])> {
+    let n = (val >> 96) as usize;
+    let lanes = [val as u32, (val >> 32) as u32, (val >> 64) as u32, n as u32];
+    (n <= INLINE).then_some((n, lanes))
+}
+
+/// The value of the word `text[at..at + n]` in the short table, its key
+/// read in one load (the same key as [`key`] gives): `None` when absent,
+/// or unless 1 <= n <= 15 and 16 bytes of `text` start at `at`. (Longer
+/// words are left to [`IdCache::extend`]: a second table here slowed the
+/// loop down on every corpus.)
+#[inline(always)]
+pub fn value_at(view: &View<'_>, text: &[u8], at: usize, n: usize) -> Option<u128> {
+    let mask = *LOW_BYTES.get(n).filter(|_| n > 0)?;
+    let chunk: [u8; 16] = text.get(at..at + 16)?.try_into().ok()?;
+    let key = (u128::from_le_bytes(chunk) & mask) | ((n as u128) << 120);
+    get_in(view.short, view.shift, key)
+}
+
+/// A look at the short table for a loop of lookups: its slots and shift
+/// held where the loop can keep them (a view is taken again after an
+/// insert).
+pub struct View<'c> {
+    short: &'c [Entry<u128>],
+    shift: u32,
+}
+
+/// [`Table::get`] on a view's slots.
+#[inline(always)]
+fn get_in<K: Key>(slots: &[Entry<K>], shift: u32, key: K) -> Option<u128> {
+    let mask = slots.len().checked_sub(1)?;
+    // `shift` < 64 whenever there are slots.
+    let mut i = (key.hash() >> shift) as usize;
+    loop {
+        let e = slots.get(i & mask)?;
+        if e.key == key {
+            return Some(e.val);
+        }
+        if e.key.is_empty() {
+            return None;
+        }
+        i += 1;
+    }
+}
+
 impl IdCache {
+    /// The short table, for [`value_at`] in a loop.
+    #[inline(always)]
+    pub fn view(&self) -> View<'_> {
+        View {
+            short: &self.short.slots,
+            shift: self.short.shift,
+        }
+    }
+
     fn reset(&mut self) {
         self.short = Table::default();
         self.long = Table::default();
@@ -305,15 +376,15 @@ impl IdCache {
     /// Appends the ids a value holds.
     #[inline]
     fn push_value(&self, val: u128, out: &mut Vec<u32>) {
-        let n = val as u32 as usize;
+        let n = (val >> 96) as usize;
         if n == 1 {
             // Most words are one token.
-            out.push((val >> 32) as u32);
+            out.push(val as u32);
         } else if n <= INLINE {
-            let lanes = [(val >> 32) as u32, (val >> 64) as u32, (val >> 96) as u32];
+            let lanes = [val as u32, (val >> 32) as u32, (val >> 64) as u32];
             out.extend_from_slice(&lanes[..n]);
         } else {
-            let at = (val >> 32) as u32 as usize;
+            let at = val as u32 as usize;
             out.extend_from_slice(&self.arena[at..at + n]);
         }
     }
@@ -335,9 +406,9 @@ impl IdCache {
             return;
         };
         let val = if ids.len() <= INLINE {
-            let mut v = u128::from(n);
+            let mut v = u128::from(n) << 96;
             for (k, &id) in ids.iter().enumerate() {
-                v |= u128::from(id) << (32 * (k + 1));
+                v |= u128::from(id) << (32 * k);
             }
             v
         } else {
@@ -345,7 +416,7 @@ impl IdCache {
                 return;
             };
             self.arena.extend_from_slice(ids);
-            u128::from(n) | (u128::from(at) << 32)
+            (u128::from(n) << 96) | u128::from(at)
         };
         match key {
             WordKey::Short(k) => self.short.insert(k, val),

@@ -930,10 +930,16 @@ impl PyTokenizer {
                 parts.push((head, &texts[..m]));
                 (rest, texts) = (tail, &texts[m..]);
             }
-            crate::util::par_each(parts, |(part, texts)| {
-                let ids = texts.iter().flatten();
-                for (chunk, &id) in part.chunks_exact_mut(4).zip(ids) {
-                    chunk.copy_from_slice(&id.to_le_bytes());
+            crate::util::par_each(parts, |(mut part, texts)| {
+                // Text by text: each a loop over two slices, which the
+                // compiler vectorizes (one iterator over all the ids did
+                // not, and cost 4% of English at 8 KB).
+                for ids in texts {
+                    let (head, tail) = std::mem::take(&mut part).split_at_mut(ids.len() * 4);
+                    for (chunk, &id) in head.chunks_exact_mut(4).zip(ids) {
+                        chunk.copy_from_slice(&id.to_le_bytes());
+                    }
+                    part = tail;
                 }
             });
             Ok(())

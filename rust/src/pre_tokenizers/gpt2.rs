@@ -310,10 +310,67 @@ fn masks(block: &[u8; 64]) -> Masks {
     masks_by_byte(block)
 }
 
-/// [`Masks`] of `block` by SSE2 (16 bytes per compare).
+/// [`Masks`] of `block`: by AVX-512 where the CPU has it (checked at run
+/// time, once), else by SSE2, which every x86-64 CPU has.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn masks(block: &[u8; 64]) -> Masks {
+    if has_avx512bw() {
+        // SAFETY: `masks_avx512` needs AVX-512F and AVX-512BW, which this
+        // CPU has (`has_avx512bw`).
+        unsafe { masks_avx512(block) }
+    } else {
+        masks_sse2(block)
+    }
+}
+
+/// Whether this CPU has AVX-512F and AVX-512BW (std caches the answer:
+/// an atomic load after the first call).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_avx512bw() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+}
+
+/// [`Masks`] of `block` by AVX-512: one 64-byte load, and each class one
+/// compare straight into a 64-bit mask (a quarter of the SSE2 version's
+/// instructions, which took a fifth of the time of byte-level BPE on
+/// English).
+///
+/// # Safety
+/// The CPU must have AVX-512F and AVX-512BW.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn masks_avx512(block: &[u8; 64]) -> Masks {
+    use std::arch::x86_64::*;
+    // SAFETY: the load reads the 64 bytes of `block` (unaligned load).
+    let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
+    let set = |b: u8| _mm512_set1_epi8(b as i8);
+    let eq = |b: u8| _mm512_cmpeq_epi8_mask(v, set(b));
+    // `lo <= x < lo + len`, as `x - lo <= len - 1` unsigned.
+    let range = |x: __m512i, lo: u8, len: u8| {
+        _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, set(lo)), set(len - 1))
+    };
+    let high = _mm512_movepi8_mask(v);
+    Masks {
+        letter: range(_mm512_or_si512(v, set(0x20)), b'a', 26),
+        upper: range(v, b'A', 26),
+        digit: range(v, b'0', 10),
+        space: eq(b' '),
+        tab: eq(b'\t') | eq(0x0b) | eq(0x0c),
+        newline: eq(b'\r') | eq(b'\n'),
+        slash: eq(b'/'),
+        high,
+        cont: range(v, 0x80, 0x40),
+        stop: high | eq(b'\''),
+    }
+}
+
+/// [`Masks`] of `block` by SSE2 (16 bytes per compare).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks_sse2(block: &[u8; 64]) -> Masks {
     use std::arch::x86_64::*;
     let mut m = [0u64; 10];
     for (k, chunk) in block.chunks_exact(16).enumerate() {
@@ -1005,7 +1062,7 @@ mod tests {
     }
 
     #[test]
-    fn sse2_masks_are_the_byte_by_byte_masks() {
+    fn vector_masks_are_the_byte_by_byte_masks() {
         let mut x: u64 = 0x1234_5678_9abc_def1;
         for _ in 0..20000 {
             let mut block = [0u8; 64];
@@ -1022,7 +1079,16 @@ mod tests {
                     }
                 };
             }
-            assert_eq!(masks(&block), masks_by_byte(&block), "{block:?}");
+            let want = masks_by_byte(&block);
+            assert_eq!(masks(&block), want, "{block:?}");
+            #[cfg(target_arch = "x86_64")]
+            {
+                assert_eq!(masks_sse2(&block), want, "{block:?}");
+                if has_avx512bw() {
+                    // SAFETY: checked just above.
+                    assert_eq!(unsafe { masks_avx512(&block) }, want, "{block:?}");
+                }
+            }
         }
     }
 

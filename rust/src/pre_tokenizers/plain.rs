@@ -291,6 +291,32 @@ impl<'a> PlainSplitter<'a> {
         })
     }
 
+    /// The hand-written matcher that alone gives this splitter's words
+    /// (ByteLevel's rewrite aside), when there is one: cl100k's, o200k's or
+    /// Llama-3's `Split`, alone or before a `ByteLevel` that does not split,
+    /// or a `ByteLevel` that splits by GPT-2's pattern with no prefix space.
+    /// Its words are then `f(start, end)` calls a caller can inline.
+    pub fn hand_only(&self) -> Option<crate::pattern::Splitter> {
+        let plain = |s: &Step<'_>| {
+            matches!(
+                s,
+                Step::ByteLevel {
+                    add_prefix_space: false,
+                    use_regex: false
+                }
+            )
+        };
+        match self.steps.as_slice() {
+            [Step::Hand(h)] => Some(*h),
+            [Step::Hand(h), last] if plain(last) => Some(*h),
+            [Step::ByteLevel {
+                add_prefix_space: false,
+                use_regex: true,
+            }] => Some(crate::pattern::Splitter::Gpt2),
+            _ => None,
+        }
+    }
+
     /// True when the words still need the byte-to-char rewrite of `ByteLevel`.
     pub fn byte_level(&self) -> bool {
         matches!(self.steps.last(), Some(Step::ByteLevel { .. }))
