@@ -517,6 +517,58 @@ mod tests {
     }
 
     #[test]
+    fn values_read_in_place_are_the_values_inserted() {
+        let text = "a few words, some longer than fifteen bytes: ünïcödé-ish too; then padding.";
+        let b = text.as_bytes();
+        let mut c = IdCache::default();
+        let mut inserted = Vec::new();
+        for at in 0..b.len() {
+            for n in 1..=16.min(b.len() - at) {
+                let w = &b[at..at + n];
+                if let Some(k) = key(w) {
+                    let mut out = Vec::new();
+                    if !c.extend(k, &mut out) {
+                        let ids: Vec<u32> = (0..(at + n) as u32 % 5)
+                            .map(|i| i * 1000 + n as u32)
+                            .collect();
+                        c.insert(k, &ids);
+                        inserted.push((at, n, ids));
+                    }
+                }
+            }
+        }
+        let view = c.view();
+        for (at, n, ids) in &inserted {
+            let got = value_at(&view, b, *at, *n);
+            if *n > MAX_SHORT || at + 16 > b.len() {
+                // Long words and words near the end are left to `extend`.
+                assert_eq!(got, None, "{at} {n}");
+                continue;
+            }
+            let Some(val) = got else {
+                panic!("{at} {n}: absent");
+            };
+            match inline_ids(val) {
+                Some((count, lanes)) => {
+                    assert_eq!(count, ids.len(), "{at} {n}");
+                    assert_eq!(&lanes[..count], &ids[..], "{at} {n}");
+                    assert!(lanes[count..3].iter().all(|&l| l == 0), "{at} {n}");
+                }
+                None => {
+                    assert!(ids.len() > INLINE, "{at} {n}");
+                    let mut out = Vec::new();
+                    c.push_value(val, &mut out);
+                    assert_eq!(out, *ids, "{at} {n}");
+                }
+            }
+        }
+        // A word never inserted is absent.
+        let other = b"zzzzzzzzzzzzzzzzzzzz";
+        assert_eq!(value_at(&view, other, 0, 3), None);
+        assert_eq!(value_at(&view, b, 0, 0), None);
+    }
+
+    #[test]
     fn the_tables_stay_bounded() {
         let mut c = IdCache::default();
         for i in 0..(2 * MAX_SLOTS) as u32 {
