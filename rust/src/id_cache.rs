@@ -300,6 +300,19 @@ pub fn inline_ids(val: u128) -> Option<(usize, [u32; 4])> {
     (n <= INLINE).then_some((n, lanes))
 }
 
+/// The long-table key of the word `text[at..at + n]`, read in two loads
+/// (the same key as [`key`] gives): `None` unless 16 <= n <= 31 and 32
+/// bytes of `text` start at `at`.
+#[inline]
+fn long_key_at(text: &[u8], at: usize, n: usize) -> Option<LongKey> {
+    let mask = *LOW_BYTES.get(n.checked_sub(16)?)?;
+    let chunk = |from: usize| -> Option<u128> {
+        let c: [u8; 16] = text.get(from..from + 16)?.try_into().ok()?;
+        Some(u128::from_le_bytes(c))
+    };
+    Some((chunk(at)?, (chunk(at + 16)? & mask) | ((n as u128) << 120)))
+}
+
 /// The value of the word `text[at..at + n]` in the short table, its key
 /// read in one load (the same key as [`key`] gives): `None` when absent,
 /// or unless 1 <= n <= 15 and 16 bytes of `text` start at `at`. (Longer
@@ -373,9 +386,23 @@ impl IdCache {
         true
     }
 
-    /// Appends the ids a value holds.
+    /// Appends the ids of the word `text[at..at + n]` when it is in the
+    /// long table (16 to 31 bytes), its key read in place; false otherwise
+    /// (absent, another length, or too near the end of `text`: then
+    /// [`IdCache::extend`] decides). Out of line: the lookup loop stays
+    /// small for the short words, nearly all of them.
+    #[inline(never)]
+    pub fn extend_long_at(&self, text: &[u8], at: usize, n: usize, out: &mut Vec<u32>) -> bool {
+        let Some(val) = long_key_at(text, at, n).and_then(|k| self.long.get(k)) else {
+            return false;
+        };
+        self.push_value(val, out);
+        true
+    }
+
+    /// Appends the ids a value holds (one from [`value_at`] too).
     #[inline]
-    fn push_value(&self, val: u128, out: &mut Vec<u32>) {
+    pub fn push_value(&self, val: u128, out: &mut Vec<u32>) {
         let n = (val >> 96) as usize;
         if n == 1 {
             // Most words are one token.
@@ -523,7 +550,7 @@ mod tests {
         let mut c = IdCache::default();
         let mut inserted = Vec::new();
         for at in 0..b.len() {
-            for n in 1..=16.min(b.len() - at) {
+            for n in 1..=31.min(b.len() - at) {
                 let w = &b[at..at + n];
                 if let Some(k) = key(w) {
                     let mut out = Vec::new();
@@ -541,8 +568,16 @@ mod tests {
         for (at, n, ids) in &inserted {
             let got = value_at(&view, b, *at, *n);
             if *n > MAX_SHORT || at + 16 > b.len() {
-                // Long words and words near the end are left to `extend`.
+                // Long words and words near the end are not read there.
                 assert_eq!(got, None, "{at} {n}");
+                let mut out = vec![7];
+                let long = *n > MAX_SHORT && *n <= MAX_LONG && at + 32 <= b.len();
+                assert_eq!(c.extend_long_at(b, *at, *n, &mut out), long, "{at} {n}");
+                if long {
+                    assert_eq!(out[1..], ids[..], "{at} {n}");
+                } else {
+                    assert_eq!(out, [7], "{at} {n}");
+                }
                 continue;
             }
             let Some(val) = got else {
@@ -566,6 +601,12 @@ mod tests {
         let other = b"zzzzzzzzzzzzzzzzzzzz";
         assert_eq!(value_at(&view, other, 0, 3), None);
         assert_eq!(value_at(&view, b, 0, 0), None);
+        assert!(!c.extend_long_at(
+            b"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            0,
+            20,
+            &mut Vec::new()
+        ));
     }
 
     #[test]

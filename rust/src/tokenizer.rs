@@ -1135,9 +1135,8 @@ impl Tokenizer {
                 let mut at = *w;
                 let mut view = cache.view();
                 for &(a, b) in spans {
-                    let hit = crate::id_cache::value_at(&view, bytes, a, b - a)
-                        .and_then(crate::id_cache::inline_ids);
-                    if let Some((n, lanes)) = hit {
+                    let val = crate::id_cache::value_at(&view, bytes, a, b - a);
+                    if let Some((n, lanes)) = val.and_then(crate::id_cache::inline_ids) {
                         if ids.len() < at + 4 {
                             ids.resize(at + 4 * SPANS, 0);
                         }
@@ -1156,8 +1155,20 @@ impl Tokenizer {
                             "internal: a split pattern matcher cut inside a char",
                         ));
                     };
-                    self.cached_word_ids(text, word, how, cache, &mut mapped, ids)?;
-                    view = cache.view();
+                    // A short word with more than three ids, a long word
+                    // found in place, or (a miss, or a word the tables do
+                    // not take) the general lookup, then the model.
+                    let found = match val {
+                        Some(v) => {
+                            cache.push_value(v, ids);
+                            true
+                        }
+                        None => cache.extend_long_at(bytes, a, b - a, ids),
+                    };
+                    if !found {
+                        self.cached_word_ids(text, word, how, cache, &mut mapped, ids)?;
+                        view = cache.view();
+                    }
                     if let Some(got) = ids.get(at..) {
                         then(word, got);
                     }
