@@ -80,14 +80,16 @@ fn mix(lo: u64, hi: u64) -> u64 {
         .wrapping_mul(0xD6E8_FEB8_6659_FD93)
 }
 
+/// What the cache holds for a word: up to [`INLINE`] ids in the first
+/// lanes, in order (unused lanes zero), and their number in the last, so
+/// that a hit can store the four lanes as they are and move on by the
+/// count; more ids live in the arena, at the offset in the first lane.
+pub type Value = [u32; 4];
+
 #[derive(Clone, Copy, Default)]
 struct Entry<K> {
     key: K,
-    /// Top 32 bits: the number of ids. Up to [`INLINE`] ids are the
-    /// lanes below, in order (unused lanes zero), so that the four lanes
-    /// stored as they are hold the ids first; more ids live in the arena
-    /// at the offset in the lowest lane.
-    val: u128,
+    val: Value,
 }
 
 /// One open-addressing table (linear probing, power-of-two size).
@@ -110,7 +112,7 @@ impl<K: Key> Default for Table<K> {
 
 impl<K: Key> Table<K> {
     #[inline]
-    fn get(&self, key: K) -> Option<u128> {
+    fn get(&self, key: K) -> Option<Value> {
         if self.slots.is_empty() {
             return None;
         }
@@ -135,7 +137,7 @@ impl<K: Key> Table<K> {
         (self.len + 1) * 2 > self.slots.len() && self.slots.len() >= max_slots
     }
 
-    fn insert(&mut self, key: K, val: u128) {
+    fn insert(&mut self, key: K, val: Value) {
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -183,7 +185,7 @@ pub struct IdCache {
     owner: u64,
     short: Table<u128>,
     long: Table<LongKey>,
-    longer: crate::util::FxHashMap<Box<[u8]>, u128>,
+    longer: crate::util::FxHashMap<Box<[u8]>, Value>,
     arena: Vec<u32>,
 }
 
@@ -290,14 +292,13 @@ const LOW_BYTES: [u128; 16] = {
     m
 };
 
-/// The ids a short-table value holds inline: their count, and the value's
-/// four lanes (the ids, then zeros, the count last), which a caller with
-/// room may store whole; `None` for a value in the arena.
+/// The ids a value holds inline: their count, and the value's four
+/// lanes (the ids, then zeros, the count last), which a caller with room
+/// may store whole; `None` for a value in the arena.
 #[inline(always)]
-pub fn inline_ids(val: u128) -> Option<(usize, [u32; 4])> {
-    let n = (val >> 96) as usize;
-    let lanes = [val as u32, (val >> 32) as u32, (val >> 64) as u32, n as u32];
-    (n <= INLINE).then_some((n, lanes))
+pub fn inline_ids(val: Value) -> Option<(usize, Value)> {
+    let n = val[3] as usize;
+    (n <= INLINE).then_some((n, val))
 }
 
 /// The long-table key of the word `text[at..at + n]`, read in two loads
@@ -319,7 +320,7 @@ fn long_key_at(text: &[u8], at: usize, n: usize) -> Option<LongKey> {
 /// words are left to [`IdCache::extend`]: a second table here slowed the
 /// loop down on every corpus.)
 #[inline(always)]
-pub fn value_at(view: &View<'_>, text: &[u8], at: usize, n: usize) -> Option<u128> {
+pub fn value_at(view: &View<'_>, text: &[u8], at: usize, n: usize) -> Option<Value> {
     let mask = *LOW_BYTES.get(n).filter(|_| n > 0)?;
     let chunk: [u8; 16] = text.get(at..at + 16)?.try_into().ok()?;
     let key = (u128::from_le_bytes(chunk) & mask) | ((n as u128) << 120);
@@ -336,7 +337,7 @@ pub struct View<'c> {
 
 /// [`Table::get`] on a view's slots.
 #[inline(always)]
-fn get_in<K: Key>(slots: &[Entry<K>], shift: u32, key: K) -> Option<u128> {
+fn get_in<K: Key>(slots: &[Entry<K>], shift: u32, key: K) -> Option<Value> {
     let mask = slots.len().checked_sub(1)?;
     // `shift` < 64 whenever there are slots.
     let mut i = (key.hash() >> shift) as usize;
@@ -402,16 +403,15 @@ impl IdCache {
 
     /// Appends the ids a value holds (one from [`value_at`] too).
     #[inline]
-    pub fn push_value(&self, val: u128, out: &mut Vec<u32>) {
-        let n = (val >> 96) as usize;
+    pub fn push_value(&self, val: Value, out: &mut Vec<u32>) {
+        let n = val[3] as usize;
         if n == 1 {
             // Most words are one token.
-            out.push(val as u32);
+            out.push(val[0]);
         } else if n <= INLINE {
-            let lanes = [val as u32, (val >> 32) as u32, (val >> 64) as u32];
-            out.extend_from_slice(&lanes[..n]);
+            out.extend_from_slice(&val[..n]);
         } else {
-            let at = val as u32 as usize;
+            let at = val[0] as usize;
             out.extend_from_slice(&self.arena[at..at + n]);
         }
     }
@@ -433,17 +433,15 @@ impl IdCache {
             return;
         };
         let val = if ids.len() <= INLINE {
-            let mut v = u128::from(n) << 96;
-            for (k, &id) in ids.iter().enumerate() {
-                v |= u128::from(id) << (32 * k);
-            }
+            let mut v = [0, 0, 0, n];
+            v[..ids.len()].copy_from_slice(ids);
             v
         } else {
             let Ok(at) = u32::try_from(self.arena.len()) else {
                 return;
             };
             self.arena.extend_from_slice(ids);
-            (u128::from(n) << 96) | u128::from(at)
+            [at, 0, 0, n]
         };
         match key {
             WordKey::Short(k) => self.short.insert(k, val),
