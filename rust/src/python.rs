@@ -969,8 +969,8 @@ impl PyTokenizer {
             add_special_tokens,
             "encode_batch_ids",
         )?;
-        let total: usize = per.iter().map(Vec::len).sum();
         let lens: Vec<usize> = per.iter().map(Vec::len).collect();
+        let total: usize = lens.iter().sum();
         let flat = bytearray_filled(py, total * 4, |buf| {
             // The ids copied out in one part of the buffer per thread (cut
             // at text boundaries), when there are enough to be worth it;

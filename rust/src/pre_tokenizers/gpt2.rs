@@ -311,7 +311,7 @@ fn masks(block: &[u8; 64]) -> Masks {
 }
 
 /// [`Masks`] of `block`: by AVX-512 where the CPU has it (checked at run
-/// time, once), else by SSE2, which every x86-64 CPU has.
+/// time; std caches the answer), else by SSE2, which every x86-64 CPU has.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn masks(block: &[u8; 64]) -> Masks {

@@ -297,23 +297,12 @@ impl<'a> PlainSplitter<'a> {
     /// or a `ByteLevel` that splits by GPT-2's pattern with no prefix space.
     /// Its words are then `f(start, end)` calls a caller can inline.
     pub fn hand_only(&self) -> Option<crate::pattern::Splitter> {
-        let plain = |s: &Step<'_>| {
-            matches!(
-                s,
-                Step::ByteLevel {
-                    add_prefix_space: false,
-                    use_regex: false
-                }
-            )
-        };
         match self.steps.as_slice() {
-            [Step::Hand(h)] => Some(*h),
-            [Step::Hand(h), last] if plain(last) => Some(*h),
             [Step::ByteLevel {
                 add_prefix_space: false,
                 use_regex: true,
             }] => Some(crate::pattern::Splitter::Gpt2),
-            _ => None,
+            steps => lone_hand(steps),
         }
     }
 
@@ -325,6 +314,20 @@ impl<'a> PlainSplitter<'a> {
     /// Calls `f` with every (non-empty) word of `s`.
     pub fn split(&self, s: &str, f: &mut dyn FnMut(&str)) -> Result<()> {
         self.split_part(s, true, f)
+    }
+}
+
+/// The matcher of `steps` when it is a hand-written `Split` alone, or
+/// before a `ByteLevel` that neither splits nor adds a space: its matches
+/// are then the words as they are.
+fn lone_hand(steps: &[Step<'_>]) -> Option<crate::pattern::Splitter> {
+    match steps {
+        [Step::Hand(h)]
+        | [Step::Hand(h), Step::ByteLevel {
+            add_prefix_space: false,
+            use_regex: false,
+        }] => Some(*h),
+        _ => None,
     }
 }
 
@@ -349,15 +352,7 @@ fn run(steps: &[Step<'_>], s: &str, at_start: bool, f: &mut dyn FnMut(&str)) -> 
     match step {
         // The common case (cl100k's, o200k's, Llama-3's files): the words go
         // straight out, ByteLevel's rewrite being left to the caller.
-        Step::Hand(split)
-            if matches!(
-                rest,
-                [] | [Step::ByteLevel {
-                    add_prefix_space: false,
-                    use_regex: false
-                }]
-            ) =>
-        {
+        Step::Hand(split) if lone_hand(steps).is_some() => {
             split.split(s, |a: usize, b: usize| f(&s[a..b]));
             Ok(())
         }
