@@ -61,6 +61,40 @@ def test_long_document_ids_match_tokenizers(name: str) -> None:
     assert flat.tolist() == expected
 
 
+@pytest.mark.parametrize("name", [n for n in ("gpt2", "cl100k", "bert-base-uncased") if n in SOURCES])
+def test_big_batches_of_flat_ids_match_tokenizers(name: str) -> None:
+    """Batches whose flat ids are gathered from several threads' runs (and,
+    past a million ids, copied on all threads), texts of every size and
+    width in a shuffled order: each text's ids are `tokenizers'` ids of it,
+    and the array is numpy's own to write, outliving the tokenizer."""
+    import random
+
+    parts: List[str] = []
+    for corpus in ("en", "multi", "code"):
+        parts += corpus_docs(corpus, n_docs=40, seed=9, max_chars=6000)
+    if not parts:
+        parts = SAMPLE.read_text(encoding="utf-8").split("\n\n")[:120]
+    unique = parts + ["", " ", "\n\n", "x" * 70_000] + [p[: len(p) // 7] for p in parts]
+    ref = hf.Tokenizer.from_str(SOURCES[name])
+    ref.no_truncation()
+    want = [e.ids for e in ref.encode_batch(unique, add_special_tokens=False)]
+    ours = fasttok.Tokenizer.from_str(SOURCES[name])
+    ours.no_truncation()
+    rng = random.Random(3)
+    for copies in (1, 3, 90):
+        order = [i for i in range(len(unique)) for _ in range(copies)]
+        rng.shuffle(order)
+        flat, starts = ours.encode_batch_ids([unique[i] for i in order], add_special_tokens=False)
+        assert len(starts) == len(order) + 1 and starts[-1] == len(flat)
+        got = flat.tolist()
+        for k, i in enumerate(order):
+            assert got[starts[k] : starts[k + 1]] == want[i], (copies, k, unique[i][:80])
+    assert len(flat) > 1 << 20
+    del ours
+    flat[:3] = [7, 8, 9]
+    assert flat[:3].tolist() == [7, 8, 9] and flat[3:].tolist() == got[3:]
+
+
 @pytest.mark.parametrize("name", FAMILIES)
 def test_long_document_encoding_matches_tokenizers(name: str) -> None:
     """`encode` on a 3 MB document: cut at line starts and encoded on all

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, cast
 
 from fasttok import _core, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from fasttok._component import Regex
@@ -255,7 +255,10 @@ class Tokenizer:
         import numpy as np
 
         flat, starts = self._t.encode_batch_ids(list(input), add_special_tokens)
-        return np.frombuffer(flat, dtype="<u4"), np.frombuffer(starts, dtype="<u8").astype(np.int64)
+        # `flat` lends its ids through the buffer protocol (numpy's array
+        # keeps it alive); numpy's stubs name only the stdlib buffer types.
+        ids = np.frombuffer(cast(Any, flat), dtype="<u4")
+        return ids, np.frombuffer(starts, dtype="<u8").astype(np.int64)
 
     def decode(self, ids: Sequence[int], skip_special_tokens: bool = True) -> str:
         return str(self._t.decode(list(ids), skip_special_tokens))

@@ -1,13 +1,23 @@
 """Type stubs of the Rust extension `fasttok._core` (see rust/src/python.rs)."""
 
+import sys
 from os import PathLike
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union, final
 
-__all__ = ["Component", "Encoding", "Tokenizer", "WordCounter", "num_threads", "__version__"]
+__all__ = ["Component", "Encoding", "IdsBuffer", "Tokenizer", "WordCounter", "num_threads", "__version__"]
 
 __version__: str
 
 def num_threads() -> int: ...
+
+@final
+class IdsBuffer:
+    """Flat ids (little-endian uint32) held by the extension and read through
+    the buffer protocol, e.g. ``numpy.frombuffer(buf, dtype="<u4")``."""
+
+    def __len__(self) -> int: ...
+    if sys.version_info >= (3, 12):
+        def __buffer__(self, flags: int, /) -> memoryview: ...
 
 @final
 class Encoding:
@@ -85,7 +95,7 @@ class Tokenizer:
     def encode_batch(
         self, input: Iterable[Any], is_pretokenized: bool = False, add_special_tokens: bool = True
     ) -> List[Encoding]: ...
-    def encode_batch_ids(self, input: List[str], add_special_tokens: bool = True) -> Tuple[bytearray, bytearray]: ...
+    def encode_batch_ids(self, input: List[str], add_special_tokens: bool = True) -> Tuple[IdsBuffer, bytearray]: ...
     def decode(self, ids: List[int], skip_special_tokens: bool = True) -> str: ...
     def decode_batch(self, sequences: List[List[int]], skip_special_tokens: bool = True) -> List[str]: ...
     def token_to_id(self, token: str) -> Optional[int]: ...

@@ -38,6 +38,28 @@ pub fn utf8<'b, U: Copy + Into<u32>>(
     Ok(unsafe { std::str::from_utf8_unchecked(out) })
 }
 
+/// `bytes` as a `str` when every byte is ASCII (a Latin-1 str's storage is
+/// then its UTF-8 too), in one pass: 64 bytes ORed together per step (a
+/// loop the compiler turns into vector instructions), where `is_ascii`
+/// then `from_utf8` made two passes of eight bytes a step (3.7% of one
+/// thread's `encode_batch_ids` on code, measured).
+pub fn ascii_str(bytes: &[u8]) -> Option<&str> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (blocks, tail) = bytes.as_chunks::<64>();
+    for block in blocks {
+        let words = block.as_chunks::<8>().0;
+        if words.iter().fold(0, |a, w| a | u64::from_ne_bytes(*w)) & HIGH != 0 {
+            return None;
+        }
+    }
+    if !tail.is_ascii() {
+        return None;
+    }
+    // SAFETY: every byte is below 0x80, and a sequence of ASCII bytes is
+    // valid UTF-8.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+}
+
 /// Writes the UTF-8 of `units` at the start of `buf`; returns its length.
 fn write<U: Copy + Into<u32>>(units: &[U], buf: &mut Vec<u8>) -> Result<usize, LoneSurrogate> {
     // Room for the longest UTF-8 the units can have (and a 4-byte store
@@ -119,6 +141,23 @@ mod tests {
         let a = utf8(units, &mut buf).map(str::to_owned);
         assert_eq!(a, utf8(units, &mut Vec::new()).map(str::to_owned));
         a
+    }
+
+    /// A byte of 0x80 or more anywhere (in a 64-byte block or in the tail,
+    /// at every position of 0-200 bytes) is found.
+    #[test]
+    fn ascii_str_is_is_ascii() {
+        for n in 0..200 {
+            let text = vec![b'a'; n];
+            assert_eq!(ascii_str(&text), std::str::from_utf8(&text).ok());
+            for at in 0..n {
+                for high in [0x80u8, 0xC3, 0xFF] {
+                    let mut t = text.clone();
+                    t[at] = high;
+                    assert_eq!(ascii_str(&t), None, "{n} bytes, {high:#x} at {at}");
+                }
+            }
+        }
     }
 
     /// Code points at every position of an 8-unit chunk among ASCII,

@@ -275,11 +275,37 @@ pub fn par_map_indexed<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(usize, &T) -> crate::error::Result<R> + Sync,
 ) -> crate::error::Result<Vec<R>> {
+    let runs = par_runs(items.len(), Vec::new, |out: &mut Vec<R>, i| {
+        let item = items
+            .get(i)
+            .ok_or_else(|| crate::error::Error::input("batch: an item out of range"))?;
+        out.push(f(i, item)?);
+        Ok(())
+    })?;
+    Ok(runs.into_iter().flat_map(|(_, r)| r).collect())
+}
+
+/// Items `0..n` run in parallel as [`par_map`] runs them, each thread
+/// gathering results its own way: `step(run, i)` does item `i` into `run`,
+/// a state made by `start` for each run of consecutive items one thread
+/// did in order (with one thread, a single run of all items; otherwise a
+/// run per thread, plus one per stretch taken from another thread's
+/// segment). The runs come back by first item, with it; together they are
+/// every item, in order. Else the error of the first failing item by
+/// position: items after a failure are skipped, items before it still run.
+pub fn par_runs<S: Send>(
+    n: usize,
+    start: impl Fn() -> S + Sync,
+    step: impl Fn(&mut S, usize) -> crate::error::Result<()> + Sync,
+) -> crate::error::Result<Vec<(usize, S)>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let n = items.len();
     let threads = if n > 1 { num_threads() } else { 1 };
     if threads <= 1 {
-        return items.iter().enumerate().map(|(i, t)| f(i, t)).collect();
+        let mut run = start();
+        for i in 0..n {
+            step(&mut run, i)?;
+        }
+        return Ok(vec![(0, run)]);
     }
     let helpers = helpers();
     let threads = helpers.current_num_threads() + 1;
@@ -306,17 +332,19 @@ pub fn par_map_indexed<T: Sync, R: Send>(
             (a, a + take)
         })
     };
-    // The position of the first failing item seen so far: items after it
-    // are skipped, items before it still run (one of them may fail too).
+    // The position of the first failing item seen so far (and its error):
+    // items after it are skipped, items before it still run (one of them
+    // may fail too).
     let first_bad = AtomicUsize::new(usize::MAX);
-    // Results by claimed range: (start, results in order).
-    type Part<R> = (usize, Vec<crate::error::Result<R>>);
-    let done: Mutex<Vec<Part<R>>> = Mutex::new(Vec::new());
+    let bad: Mutex<Option<(usize, crate::error::Error)>> = Mutex::new(None);
+    // Runs: (first item, items done, state).
+    type Run<S> = (usize, usize, S);
+    let done: Mutex<Vec<Run<S>>> = Mutex::new(Vec::new());
     let work = |me: usize| {
         // With an item for every thread, the items are the parallelism: a
         // long text among them is not also cut into parts on the other pool.
         let _busy = (n >= threads).then(BatchWorker::enter);
-        let mut mine: Vec<Part<R>> = Vec::new();
+        let mut mine: Vec<Run<S>> = Vec::new();
         let mut victim = me;
         loop {
             let Some((a, b)) = claim(victim, victim != me) else {
@@ -326,18 +354,33 @@ pub fn par_map_indexed<T: Sync, R: Send>(
                 }
                 continue;
             };
-            let mut part = Vec::with_capacity(b - a);
-            for (i, t) in (a..b).zip(&items[a..b]) {
+            // A claim that follows this thread's last run goes on with it
+            // (a run cut short by a failure ends before the next claim).
+            let run = match mine.last_mut() {
+                Some(last) if last.0 + last.1 == a => last,
+                _ => {
+                    mine.push((a, 0, start()));
+                    let Some(last) = mine.last_mut() else { break };
+                    last
+                }
+            };
+            for i in a..b {
                 if i > first_bad.load(Ordering::Relaxed) {
                     break;
                 }
-                let r = f(i, t);
-                if r.is_err() {
+                if let Err(e) = step(&mut run.2, i) {
                     first_bad.fetch_min(i, Ordering::Relaxed);
+                    let mut g = match bad.lock() {
+                        Ok(g) => g,
+                        Err(p) => p.into_inner(),
+                    };
+                    if g.as_ref().is_none_or(|(j, _)| i < *j) {
+                        *g = Some((i, e));
+                    }
+                    break;
                 }
-                part.push(r);
+                run.1 += 1;
             }
-            mine.push((a, part));
         }
         match done.lock() {
             Ok(mut d) => d.append(&mut mine),
@@ -348,28 +391,30 @@ pub fn par_map_indexed<T: Sync, R: Send>(
         s.spawn_broadcast(|_, ctx| work(ctx.index() % (threads - 1) + 1));
         work(0);
     });
+    let bad = match bad.into_inner() {
+        Ok(b) => b,
+        Err(p) => p.into_inner(),
+    };
+    if let Some((_, e)) = bad {
+        return Err(e);
+    }
     let mut done = match done.into_inner() {
         Ok(d) => d,
         Err(p) => p.into_inner(),
     };
-    done.sort_unstable_by_key(|&(a, _)| a);
-    let bad = first_bad.into_inner();
-    if bad != usize::MAX {
-        let at = done
-            .into_iter()
-            .find(|(a, part)| (*a..a + part.len()).contains(&bad))
-            .and_then(|(a, part)| part.into_iter().nth(bad - a));
-        return match at {
-            Some(Err(e)) => Err(e),
-            _ => Err(crate::error::Error::input(
-                "batch: a failing item lost its error",
-            )),
-        };
+    done.retain(|r| r.1 > 0);
+    done.sort_unstable_by_key(|r| r.0);
+    let mut next = 0;
+    for r in &done {
+        if r.0 != next {
+            return Err(crate::error::Error::input("batch: an item was not run"));
+        }
+        next += r.1;
     }
-    if done.iter().map(|(_, p)| p.len()).sum::<usize>() != n {
+    if next != n {
         return Err(crate::error::Error::input("batch: an item was not run"));
     }
-    done.into_iter().flat_map(|(_, p)| p).collect()
+    Ok(done.into_iter().map(|(a, _, s)| (a, s)).collect())
 }
 
 #[cfg(test)]
@@ -401,6 +446,43 @@ mod tests {
         }
         assert_eq!(par_map(&[] as &[u64], slow).ok(), Some(vec![]));
         assert_eq!(par_map(&[5u64], |&x| Ok(x)).ok(), Some(vec![5]));
+    }
+
+    /// Runs are consecutive items, in order, together every item once; a
+    /// run's state sees only its own items (with one thread: one run).
+    #[test]
+    fn par_runs_cover_every_item_in_order() {
+        let n = 30_000;
+        let spin = |i: usize| (0..if i.is_multiple_of(5) { 500 } else { 5 }).fold(i, |a, k| a ^ k);
+        for _ in 0..5 {
+            let runs = par_runs(n, Vec::new, |v: &mut Vec<usize>, i| {
+                std::hint::black_box(spin(i));
+                v.push(i);
+                Ok(())
+            })
+            .unwrap_or_default();
+            let mut next = 0;
+            for (first, items) in &runs {
+                assert_eq!(*first, next);
+                assert_eq!(*items, (next..next + items.len()).collect::<Vec<_>>());
+                next += items.len();
+            }
+            assert_eq!(next, n);
+            assert!(num_threads() > 1 || runs.len() == 1);
+        }
+        let r = par_runs(
+            n,
+            || (),
+            |_, i| {
+                if i == 20_000 || i == 29_000 {
+                    return Err(crate::error::Error::input(format!("item {i}")));
+                }
+                Ok(())
+            },
+        );
+        let msg = r.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("item 20000"), "{msg}");
+        assert!(par_runs(0, || 0, |_, _| Ok(())).is_ok_and(|r| r.len() == 1));
     }
 
     #[test]
