@@ -124,14 +124,23 @@ else:
         ids = [flat[starts[i]:starts[i + 1]].tolist() for i in range(len(docs))]
     else:
         run = lambda docs: [e.ids for e in tok.encode_batch(docs, add_special_tokens=False)]
-# Each timed pass sees the documents with a different ending (r + 1 extra line
-# breaks), so that no library can answer from a cache of whole documents.
-best = float("inf")
-for r in range(repeat):
-    variant = [d + "\n" * (r + 1) for d in docs]
+# Each timed pass sees the documents with a different ending (a line break,
+# then pass r's number in binary as spaces and line breaks), so that no
+# library can answer from a cache of whole documents; a pass's time is
+# scaled to the documents' own bytes. At least `repeat` passes, and more
+# (up to 200) until the passes have taken a second: the best of a few
+# millisecond-long passes moves with the machine's noise (one fast cell
+# varied by 10% between runs).
+size = sum(len(d.encode()) for d in docs)
+best, spent, r = float("inf"), 0.0, 0
+while r < repeat or (spent < 1.0 and r < 200):
+    end = "\n" + format(r, "b").replace("0", " ").replace("1", "\n")
+    variant = [d + end for d in docs]
     t0 = time.perf_counter()
     run(variant)
-    best = min(best, time.perf_counter() - t0)
+    dt = time.perf_counter() - t0
+    best = min(best, dt * size / (size + len(end) * len(docs)))
+    spent, r = spent + dt, r + 1
 json.dump({"seconds": best, "ids": ids}, sys.stdout)
 """
 
@@ -277,10 +286,13 @@ READING = """### Reading the encoding numbers
   word per document (no pre-tokenizer) is cut before each `▁` and around the ASCII chars
   no merge can join (`\\n`, `\\t`: checked on the vocabulary and merges at load), so the
   id cache applies to it as well.
-- Each timed pass encodes the documents with a different ending (a few extra line
-  breaks), so a cache of whole documents cannot answer (gigatoken keeps one: on repeated
-  documents it reports several times its cold speed). Every library keeps its word
-  caches warm across passes: the numbers are steady-state throughput.
+- Each timed pass encodes the documents with a different ending (a few spaces and line
+  breaks, its time scaled to the documents' own bytes), so a cache of whole documents
+  cannot answer (gigatoken keeps one: on repeated documents it reports several times
+  its cold speed). Every library keeps its word
+  caches warm across passes: the numbers are steady-state throughput. A cell's time is
+  its best pass: of 5 (2 with `--quick`), or of as many as fit in one second of timed
+  passes when they are short (at most 200), the same rule for every library.
 - Peers: tiktoken `encode_ordinary` per document (one thread) or `encode_ordinary_batch`
   (all); quicktok-v1, bpe-openai, kitoken and gigatoken one document at a time through
   their per-text call; tokie through `encode_batch_flat` (its flat batch call), loaded
