@@ -309,7 +309,7 @@ const LOW_BYTES: [u128; 16] = {
 /// lanes (the ids, then zeros, the count last), which a caller with room
 /// may store whole; `None` for a value in the arena.
 #[inline(always)]
-pub fn inline_ids(val: Value) -> Option<(usize, Value)> {
+pub fn inline_ids(val: &Value) -> Option<(usize, &Value)> {
     let n = val[3] as usize;
     (n <= INLINE).then_some((n, val))
 }
@@ -351,7 +351,7 @@ fn long_key_at(text: &[u8], at: usize, n: usize) -> Option<LongKey> {
 /// [`IdCache::extend_long_at`], out of line: that table in this loop
 /// slowed it down on every corpus.)
 #[inline(always)]
-pub fn value_at(view: &View<'_>, text: &[u8], at: usize, n: usize) -> Option<Value> {
+pub fn value_at<'v>(view: &View<'v>, text: &[u8], at: usize, n: usize) -> Option<&'v Value> {
     get_in(view.short, view.shift, short_key_at(text, at, n)?)
 }
 
@@ -368,14 +368,14 @@ pub struct View<'c> {
 /// its own loop: calling this from it cost the general lookup path 3-4%
 /// more instructions, measured.)
 #[inline(always)]
-fn get_in<K: Key>(slots: &[Entry<K>], shift: u32, key: K) -> Option<Value> {
+fn get_in<K: Key>(slots: &[Entry<K>], shift: u32, key: K) -> Option<&Value> {
     let mask = slots.len().checked_sub(1)?;
     // `shift` < 64 whenever there are slots.
     let mut i = (key.hash() >> shift) as usize;
     loop {
         let e = slots.get(i & mask)?;
         if e.key == key {
-            return Some(e.val);
+            return Some(&e.val);
         }
         if e.key.is_empty() {
             return None;
@@ -628,7 +628,7 @@ mod tests {
                 None => {
                     assert!(ids.len() > INLINE, "{at} {n}");
                     let mut out = Vec::new();
-                    c.push_value(val, &mut out);
+                    c.push_value(*val, &mut out);
                     assert_eq!(out, *ids, "{at} {n}");
                 }
             }

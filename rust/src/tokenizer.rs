@@ -1169,7 +1169,7 @@ impl Tokenizer {
                 let at = ids.len();
                 let val = crate::id_cache::value_at(&view, bytes, a, b - a);
                 if let Some((n, lanes)) = val.and_then(crate::id_cache::inline_ids) {
-                    ids.extend_from_slice(&lanes);
+                    ids.extend_from_slice(lanes);
                     ids.truncate(at + n);
                     if let (Some(word), Some(got)) = (text.get(a..b), ids.get(at..)) {
                         then(word, got);
@@ -1185,7 +1185,7 @@ impl Tokenizer {
                 // in place, or (a miss, or a word the tables do not take)
                 // the general lookup, then the model.
                 let found = match val {
-                    Some(v) => {
+                    Some(&v) => {
                         cache.push_value(v, ids);
                         true
                     }
