@@ -706,7 +706,11 @@ impl Tokenizer {
                 })
                 .collect()
         });
-        Some(parts.map(|p| p.iter().for_each(|ids| out.extend_from_slice(ids))))
+        Some(parts.map(|parts| {
+            for ids in parts {
+                out.extend_from_slice(&ids);
+            }
+        }))
     }
 
     /// [`Tokenizer::encode_str_counted`] for byte-level BPE with no
