@@ -91,6 +91,43 @@ def test_setters_while_other_threads_encode(tok: fasttok.Tokenizer) -> None:
     assert not errors, errors[0]
 
 
+def test_batch_list_changed_while_encoding(tok: fasttok.Tokenizer) -> None:
+    """A batch's list emptied and refilled by another thread while the batch
+    runs (its GIL released): the batch sees the texts it was given, each kept
+    alive for the whole call. The other thread drops the old strs and fills
+    the memory they held with different text of the same length, so a text
+    read after it was let go gives other ids."""
+    import numpy as np
+
+    texts = [("".join(reversed(t)))[::-1] for t in sample_texts()[:300] if t]
+    expected = [tok.encode(t, add_special_tokens=False).ids for t in texts]
+    shared = list(texts)
+    stop = threading.Event()
+    errors: List[BaseException] = []
+
+    def churn() -> None:
+        junk: List[str] = []
+        while not stop.is_set():
+            for i, t in enumerate(texts):
+                shared[i] = t[::-1][::-1]  # a new str, same text: the old one is freed
+                junk.append("#" * len(t))  # ...and its memory reused
+            junk.clear()
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        for _ in range(40):
+            flat, starts = tok.encode_batch_ids(shared, add_special_tokens=False)
+            got = [np.asarray(flat[starts[i] : starts[i + 1]]).tolist() for i in range(len(texts))]
+            if got != expected:
+                errors.append(AssertionError("a batch gave other ids than its texts"))
+                break
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    assert not errors, errors[0]
+
+
 def _child_encode(src: str, texts: List[str], q: Any) -> None:
     t = fasttok.Tokenizer.from_str(src)
     q.put([e.ids for e in t.encode_batch(texts)])

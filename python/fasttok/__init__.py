@@ -254,7 +254,9 @@ class Tokenizer:
         does not, as it would only add pad ids to the flat array)."""
         import numpy as np
 
-        flat, starts = self._t.encode_batch_ids(list(input), add_special_tokens)
+        # A list goes as it is: the extension takes its own tuple of the texts.
+        texts = input if type(input) is list else list(input)
+        flat, starts = self._t.encode_batch_ids(texts, add_special_tokens)
         # `flat` lends its ids through the buffer protocol (numpy's array
         # keeps it alive); numpy's stubs name only the stdlib buffer types.
         ids = np.frombuffer(cast(Any, flat), dtype="<u4")
