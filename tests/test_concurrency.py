@@ -97,13 +97,11 @@ def test_batch_list_changed_while_encoding(tok: fasttok.Tokenizer) -> None:
     alive for the whole call. The other thread drops the old strs and fills
     the memory they held with different text of the same length, so a text
     read after it was let go gives other ids."""
-    import numpy as np
 
-    texts = [("".join(reversed(t)))[::-1] for t in sample_texts()[:300] if t]
+    texts = [t for t in sample_texts()[:300] if t]
     expected = [tok.encode(t, add_special_tokens=False).ids for t in texts]
     shared = list(texts)
     stop = threading.Event()
-    errors: List[BaseException] = []
 
     def churn() -> None:
         junk: List[str] = []
@@ -118,14 +116,11 @@ def test_batch_list_changed_while_encoding(tok: fasttok.Tokenizer) -> None:
     try:
         for _ in range(40):
             flat, starts = tok.encode_batch_ids(shared, add_special_tokens=False)
-            got = [np.asarray(flat[starts[i] : starts[i + 1]]).tolist() for i in range(len(texts))]
-            if got != expected:
-                errors.append(AssertionError("a batch gave other ids than its texts"))
-                break
+            got = [flat[starts[i] : starts[i + 1]].tolist() for i in range(len(texts))]
+            assert got == expected, "a batch gave other ids than its texts"
     finally:
         stop.set()
         worker.join(timeout=60)
-    assert not errors, errors[0]
 
 
 def _child_encode(src: str, texts: List[str], q: Any) -> None:

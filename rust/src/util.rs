@@ -14,6 +14,8 @@ type PoolSlot = Mutex<Option<(u32, Arc<rayon::ThreadPool>)>>;
 /// change of process id.
 pub fn pool() -> Arc<rayon::ThreadPool> {
     static POOL: PoolSlot = Mutex::new(None);
+    // Its threads share the cores with the helpers: end their linger.
+    WORK.fetch_add(1, Ordering::AcqRel);
     pool_in(&POOL, num_threads(), "fasttok")
 }
 
@@ -28,8 +30,9 @@ fn helpers() -> Arc<rayon::ThreadPool> {
     )
 }
 
-/// Parallel work asked for so far: bumped whenever a pool is handed out,
-/// which ends any helper's [`linger`].
+/// Parallel work asked for so far: bumped when [`pool`] is handed out and
+/// right before a batch queues its jobs on the helpers, which ends any
+/// helper's [`linger`].
 static WORK: AtomicUsize = AtomicUsize::new(0);
 
 /// How long a helper stays awake after a batch, waiting for the next.
@@ -61,7 +64,6 @@ fn linger(helpers: &rayon::ThreadPool) {
 }
 
 fn pool_in(slot: &PoolSlot, threads: usize, name: &'static str) -> Arc<rayon::ThreadPool> {
-    WORK.fetch_add(1, Ordering::AcqRel);
     let pid = std::process::id();
     let mut guard = match slot.lock() {
         Ok(g) => g,
@@ -432,8 +434,8 @@ pub fn par_runs<S: Send>(
         }
     };
     helpers.in_place_scope(|s| {
-        // Again right before the jobs are queued: another caller's linger
-        // started since `helpers()` would otherwise hold this batch's job.
+        // Right before the jobs are queued: a linger started by another
+        // caller's batch would otherwise hold this batch's job.
         WORK.fetch_add(1, Ordering::AcqRel);
         s.spawn_broadcast(|_, ctx| work(ctx.index() % (threads - 1) + 1));
         work(0);
