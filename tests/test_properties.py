@@ -324,11 +324,13 @@ def test_precompiled_graphemes_on_the_flat_path(name: str, texts: list) -> None:
 # Chars that NFD decomposes (accents, Hangul syllables, Greek with tonos),
 # combining marks of several classes, and combining chars that are not Mn
 # and so survive accent stripping (U+302E/F, U+1D165, U+1D16D): the order
-# NFD gives them matters.
+# NFD gives them matters. And Mn chars of combining class 0 (Devanagari's
+# vowel signs and anusvara, Thai's marks): starters NFD keeps as they are,
+# still stripped.
 ACCENTED = (
     "aA\u00e9\u00c9\u0301\u0308\u0327\u00f1\u00d1\uac00\uac01\u1100\u1161\u11a8\u1e09\u01c5\ufb01"
     "\u302e\u302f\U0001d165\U0001d16d\u0345\u0386\u0390\u1f70\u1fb3\u0401\u0439\u0915\u093f\u094d"
-    "\u4e2d \t\n\u00a0\u0130\u00df\u1e9e\u0f73\u0f75"
+    "\u4e2d \t\n\u00a0\u0130\u00df\u1e9e\u0f73\u0f75\u0942\u0941\u0902\u0e01\u0e31\u0e34"
 )
 
 

@@ -65,8 +65,10 @@ const SPACE: u8 = 1;
 const CONTROL: u8 = 2;
 const PUNCTUATION: u8 = 4;
 const NONSPACING_MARK: u8 = 8;
-/// A starter (combining class 0) that NFD leaves as it is: a run of these
-/// is its own NFD.
+/// A starter (combining class 0) that NFD leaves as it is and that is not
+/// a nonspacing mark: a run of these is its own NFD, and stripping accents
+/// keeps it whole. (Many Mn chars are starters: Devanagari's vowel signs
+/// and virama, Thai's marks; they are stripped all the same.)
 const NFD_STABLE: u8 = 16;
 
 /// `c` lowercased when that is one BMP char (a table lookup), else `None`.
@@ -137,6 +139,7 @@ fn bmp_class(c: char) -> Option<u8> {
                     if parts == 1
                         && itself
                         && unicode_normalization_alignments::char::canonical_combining_class(c) == 0
+                        && !c.is_mark_nonspacing()
                     {
                         k |= NFD_STABLE;
                     }
@@ -358,6 +361,7 @@ mod class_tests {
             push_lower(&mut lowered, c);
             assert_eq!(lowered, c.to_lowercase().collect::<String>(), "{c:?}");
             if nfd_stable(&c.to_string()) {
+                assert!(!c.is_mark_nonspacing(), "{c:?} would not be stripped");
                 // Stable before any char, and any char after it.
                 for s in [format!("{c}\u{301}"), format!("a{c}"), format!("{c}{c}")] {
                     let nfd: String = s.nfd().map(|(d, _)| d).collect();
