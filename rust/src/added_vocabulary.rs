@@ -48,6 +48,8 @@ impl AddedToken {
 struct Matcher {
     ac: Option<AhoCorasick>,
     ids: Vec<u32>,
+    /// Some pattern holds a space or a line break.
+    spaced: bool,
 }
 
 impl Matcher {
@@ -61,6 +63,7 @@ impl Matcher {
             .map_err(|e| Error::config(format!("added_tokens: {e}")))?;
         Ok(Matcher {
             ac: Some(ac),
+            spaced: patterns.iter().any(|p| p.0.contains([' ', '\n', '\r'])),
             ids: patterns.into_iter().map(|p| p.1).collect(),
         })
     }
@@ -210,6 +213,38 @@ impl AddedVocabulary {
             .iter()
             .chain(self.added.iter())
             .all(|t| !t.lstrip && !t.content.contains(['\n', '\r']))
+    }
+
+    /// No added token holds a space or a line break (as written, or as
+    /// normalized for the ones matched on the normalized text) or takes
+    /// the whitespace on its left: a text cut between whitespace and a
+    /// letter (see `keeps_space_cuts` in the tokenizer) finds the same
+    /// tokens in its parts as in the whole.
+    pub fn space_safe(&self) -> bool {
+        !self.raw_matcher.spaced
+            && !self.normalized_matcher.spaced
+            && self
+                .special
+                .iter()
+                .chain(self.added.iter())
+                .all(|t| !t.lstrip)
+    }
+
+    /// Whether some added token matched on the raw text occurs in `raw`.
+    pub fn occurs_in_raw(&self, raw: &str) -> bool {
+        self.raw_matcher
+            .ac
+            .as_ref()
+            .is_some_and(|ac| ac.is_match(raw))
+    }
+
+    /// Whether some added token matched on the normalized text occurs in
+    /// `normalized`.
+    pub fn occurs_in_normalized(&self, normalized: &str) -> bool {
+        self.normalized_matcher
+            .ac
+            .as_ref()
+            .is_some_and(|ac| ac.is_match(normalized))
     }
 
     /// Added tokens in id order, for tokenizer.json.

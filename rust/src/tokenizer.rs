@@ -16,7 +16,6 @@ use crate::normalizers::Normalizer;
 use crate::post_processors_default as default_process;
 use crate::pre_tokenizers::PreTokenizer;
 use crate::processors::PostProcessor;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -27,31 +26,110 @@ use std::sync::Arc;
 /// keeps every thread busy. A 1 MB text of code on 2 cores: 1.36x.
 const HUGE_TEXT: usize = 1 << 18;
 
-/// The pool and the bounds (`0`, the cuts, `text.len()`) of the parts one
-/// long text is encoded in, on all cores; `None` when it stays whole (one
-/// thread, a busy batch, or no safe cut). Call only for texts of
-/// `HUGE_TEXT` bytes or more: looking the pool up takes a lock.
-fn part_bounds(
-    sp: &crate::pre_tokenizers::plain::PlainSplitter,
-    text: &str,
-) -> Option<(Arc<rayon::ThreadPool>, Vec<usize>)> {
+/// The parts (`(start, end)` byte ranges, in order) one long text is
+/// encoded in, on all threads (the caller and the helpers, as a batch runs:
+/// the caller starts at once, the helpers join as they wake); `None` when
+/// it stays whole (one thread, a busy batch, or no safe cut). `cuts` finds
+/// the safe cuts for a part size. Call only for texts of `HUGE_TEXT` bytes
+/// or more.
+fn part_ranges(text: &str, cuts: impl FnOnce(usize) -> Vec<usize>) -> Option<Vec<(usize, usize)>> {
     if crate::util::in_busy_batch() {
         return None;
     }
-    let pool = crate::util::pool();
-    let threads = pool.current_num_threads();
+    let threads = crate::util::num_threads();
     if threads < 2 {
         return None;
     }
-    let cuts = sp.line_starts(text, (text.len() / (threads * 4)).max(HUGE_TEXT / 4));
+    let cuts = cuts((text.len() / (threads * 4)).max(HUGE_TEXT / 4));
     if cuts.is_empty() {
         return None;
     }
-    let mut bounds = Vec::with_capacity(cuts.len() + 2);
-    bounds.push(0);
-    bounds.extend(cuts);
-    bounds.push(text.len());
-    Some((pool, bounds))
+    let mut ranges = Vec::with_capacity(cuts.len() + 1);
+    let mut from = 0;
+    for c in cuts {
+        ranges.push((from, c));
+        from = c;
+    }
+    ranges.push((from, text.len()));
+    Some(ranges)
+}
+
+/// The ids of one text's parts (`ranges`, from [`part_ranges`]), each by
+/// `part(start, end)` on all threads, appended to `out` in order. `None`
+/// when a part gives `None` (the text must go the general way), else the
+/// first part's error by position.
+fn ids_of_parts(
+    ranges: &[(usize, usize)],
+    out: &mut Vec<u32>,
+    part: impl Fn(usize, usize) -> Result<Option<Vec<u32>>> + Sync,
+) -> Option<Result<()>> {
+    let parts = match crate::util::par_map(ranges, |&(a, z)| part(a, z)) {
+        Ok(p) => p,
+        Err(e) => return Some(Err(e)),
+    };
+    let mut all = Vec::with_capacity(parts.len());
+    for p in parts {
+        all.push(p?);
+    }
+    out.reserve(all.iter().map(Vec::len).sum());
+    for ids in all {
+        out.extend_from_slice(&ids);
+    }
+    Some(Ok(()))
+}
+
+/// Whether `n` normalizes a text cut at a line start of a pattern splitter
+/// (a visible ASCII char, `\n`, an ASCII letter) part by part as it does
+/// the whole: it works char by char and keeps those three chars of their
+/// kind.
+fn keeps_line_cuts(n: &Normalizer) -> bool {
+    match n {
+        Normalizer::NFC
+        | Normalizer::NFD
+        | Normalizer::NFKC
+        | Normalizer::NFKD
+        | Normalizer::Lowercase
+        | Normalizer::StripAccents => true,
+        Normalizer::Sequence(seq) => seq.normalizers.iter().all(keeps_line_cuts),
+        _ => false,
+    }
+}
+
+/// Whether `n` normalizes a text cut where a whitespace splitter may cut it
+/// (an ASCII char other than `\r`, a space or `\n`, an ASCII letter or
+/// digit: see [`crate::pre_tokenizers::plain::PlainSplitter::line_starts`])
+/// part by part as it does the whole, leaving a space or `\n` before the
+/// cut and an ASCII letter or digit after it, so that the next normalizer
+/// and the splitter see the same. Char-local normalizers do (BERT's turns
+/// the `\n` into a space); SentencePiece's charsmap does when it maps those
+/// chars so (the cut is a grapheme boundary and it works by graphemes); a
+/// `Replace` does when its matches never hold the chars on both sides (only
+/// spaces, put back as spaces, or neither whitespace nor ASCII letters and
+/// digits).
+fn keeps_space_cuts(n: &Normalizer) -> bool {
+    use crate::normalizers::StringOrRegex;
+    match n {
+        Normalizer::Nmt | Normalizer::BertNormalizer(_) => true,
+        Normalizer::Precompiled(p) => p.keeps_space_cuts(),
+        Normalizer::Replace(r) => {
+            let spaces = |t: &str| !t.is_empty() && t.bytes().all(|b| b == b' ');
+            match &r.pattern {
+                StringOrRegex::String(lit) if spaces(lit) => spaces(&r.content),
+                StringOrRegex::String(lit) => {
+                    !lit.is_empty()
+                        && !lit
+                            .chars()
+                            .any(|c| c.is_whitespace() || c.is_ascii_alphanumeric())
+                }
+                StringOrRegex::Regex(re) => {
+                    matches!(re.as_str(), " {2,}" | " +" | "  +") && spaces(&r.content)
+                }
+            }
+        }
+        Normalizer::Sequence(seq) => seq.normalizers.iter().all(keeps_space_cuts),
+        // The char-local ones.
+        _ => keeps_line_cuts(n),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -479,20 +557,16 @@ impl Tokenizer {
         if s.len() < HUGE_TEXT {
             return None;
         }
-        let (pool, bounds) = part_bounds(&self.line_safe()?, s)?;
-        let parts: Result<Vec<(Encoding, usize, usize)>> = pool.install(|| {
-            bounds
-                .par_windows(2)
-                .map(|w| {
-                    let part = &s[w[0]..w[1]];
-                    let (e, words) = self.encode_str_counted(part, type_id, None, offsets)?;
-                    let len = match offsets {
-                        OffsetType::Byte => part.len(),
-                        OffsetType::Char => part.chars().count(),
-                    };
-                    Ok((e, words, len))
-                })
-                .collect()
+        let sp = self.line_safe()?;
+        let ranges = part_ranges(s, |size| sp.line_starts(s, size))?;
+        let parts = crate::util::par_map(&ranges, |&(a, z)| {
+            let part = &s[a..z];
+            let (e, words) = self.encode_str_counted(part, type_id, None, offsets)?;
+            let len = match offsets {
+                OffsetType::Byte => part.len(),
+                OffsetType::Char => part.chars().count(),
+            };
+            Ok((e, words, len))
         });
         let parts = match parts {
             Ok(p) => p,
@@ -524,34 +598,30 @@ impl Tokenizer {
     /// line break or taking the whitespace on its left.
     fn line_safe(&self) -> Option<crate::pre_tokenizers::plain::PlainSplitter<'_>> {
         use crate::pre_tokenizers::plain::{LineCut, PlainSplitter};
-        fn local(n: &Normalizer, bert_ok: bool) -> bool {
-            match n {
-                Normalizer::NFC
-                | Normalizer::NFD
-                | Normalizer::NFKC
-                | Normalizer::NFKD
-                | Normalizer::Lowercase
-                | Normalizer::StripAccents => true,
-                Normalizer::BertNormalizer(_) => bert_ok,
-                Normalizer::Sequence(seq) => seq.normalizers.iter().all(|m| local(m, bert_ok)),
-                _ => false,
-            }
-        }
         let sp = PlainSplitter::new(self.pre_tokenizer.as_ref()?)?;
-        let bert_ok = match sp.line_cut() {
+        let at_spaces = match sp.line_cut() {
             LineCut::No | LineCut::Pattern { prefix_space: true } => return None,
             LineCut::Whitespace => true,
             LineCut::Pattern {
                 prefix_space: false,
             } => false,
         };
-        if self.normalizer.as_ref().is_some_and(|n| !local(n, bert_ok)) {
-            return None;
+        if let Some(n) = &self.normalizer {
+            let ok = if at_spaces {
+                keeps_space_cuts(n)
+            } else {
+                keeps_line_cuts(n)
+            };
+            if !ok {
+                return None;
+            }
         }
-        if !self.added_vocabulary.line_safe() {
-            return None;
-        }
-        Some(sp)
+        let tokens_ok = if at_spaces {
+            self.added_vocabulary.space_safe()
+        } else {
+            self.added_vocabulary.line_safe()
+        };
+        tokens_ok.then_some(sp)
     }
 
     fn encode_sequence(
@@ -664,7 +734,49 @@ impl Tokenizer {
             if self.added_vocabulary.occurs_in(s, "") {
                 return None;
             }
-            return Some(self.plain_ids(Words::RawMetaspace, s, true, out));
+            // One long text: cut before spaces where pieces start anyway.
+            let cut = if s.len() < HUGE_TEXT {
+                None
+            } else {
+                part_ranges(s, |size| crate::models::bpe::raw_metaspace_starts(s, size))
+            };
+            let Some(ranges) = cut else {
+                return Some(self.plain_ids(Words::RawMetaspace, s, true, out));
+            };
+            return ids_of_parts(&ranges, out, |a, z| {
+                let mut ids = Vec::new();
+                self.plain_ids(Words::RawMetaspace, &s[a..z], a == 0, &mut ids)?;
+                Ok(Some(ids))
+            });
+        }
+        // One long text for a whitespace splitter after a normalizer: cut
+        // the raw text where both allow it, each part normalized and
+        // encoded on its own thread.
+        if let (Some(sp), Some(n)) = (&splitter, &self.normalizer) {
+            use crate::pre_tokenizers::plain::LineCut;
+            let cut = if s.len() < HUGE_TEXT
+                || sp.line_cut() != LineCut::Whitespace
+                || !keeps_space_cuts(n)
+                || !self.added_vocabulary.space_safe()
+            {
+                None
+            } else {
+                part_ranges(s, |size| sp.line_starts(s, size))
+            };
+            if let Some(ranges) = cut {
+                if self.added_vocabulary.occurs_in_raw(s) {
+                    return None;
+                }
+                return ids_of_parts(&ranges, out, |a, z| {
+                    let text = n.normalize_str(&s[a..z])?;
+                    if self.added_vocabulary.occurs_in_normalized(&text) {
+                        return Ok(None);
+                    }
+                    let mut ids = Vec::new();
+                    self.plain_ids(Words::Split(sp), &text, a == 0, &mut ids)?;
+                    Ok(Some(ids))
+                });
+            }
         }
         let normalized;
         let text = match &self.normalizer {
@@ -691,26 +803,16 @@ impl Tokenizer {
         let cut = if text.len() < HUGE_TEXT {
             None
         } else {
-            part_bounds(&sp, text)
+            part_ranges(text, |size| sp.line_starts(text, size))
         };
-        let Some((pool, bounds)) = cut else {
+        let Some(ranges) = cut else {
             return Some(self.plain_ids(Words::Split(&sp), text, true, out));
         };
-        let parts: Result<Vec<Vec<u32>>> = pool.install(|| {
-            bounds
-                .par_windows(2)
-                .map(|w| {
-                    let mut ids = Vec::new();
-                    self.plain_ids(Words::Split(&sp), &text[w[0]..w[1]], w[0] == 0, &mut ids)?;
-                    Ok(ids)
-                })
-                .collect()
-        });
-        Some(parts.map(|parts| {
-            for ids in parts {
-                out.extend_from_slice(&ids);
-            }
-        }))
+        ids_of_parts(&ranges, out, |a, z| {
+            let mut ids = Vec::new();
+            self.plain_ids(Words::Split(&sp), &text[a..z], a == 0, &mut ids)?;
+            Ok(Some(ids))
+        })
     }
 
     /// [`Tokenizer::encode_str_counted`] for byte-level BPE with no
@@ -1091,7 +1193,12 @@ impl Tokenizer {
                     Ok(())
                 }
                 (Words::RawMetaspace, Model::BPE(b)) => {
-                    crate::models::bpe::raw_metaspace_pieces(text, b.isolated_chars(), &mut word);
+                    crate::models::bpe::raw_metaspace_pieces(
+                        text,
+                        b.isolated_chars(),
+                        at_start,
+                        &mut word,
+                    );
                     Ok(())
                 }
                 (_, _) => {

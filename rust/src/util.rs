@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 type PoolSlot = Mutex<Option<(u32, Arc<rayon::ThreadPool>)>>;
 
-/// The rayon pool used for training and for splitting one huge text. It is
+/// The rayon pool used for training. It is
 /// created lazily and re-created in a forked child (whose copy of the
 /// parent's pool has no threads behind it and would deadlock), detected by a
 /// change of process id.

@@ -154,7 +154,7 @@ thread_local! {
 /// no merge crosses when `Bpe::cuts_before_metaspace`; see
 /// [`Bpe::isolated_chars`]).
 pub fn metaspace_pieces<'w>(word: &'w str, isolated: u128, mut f: impl FnMut(&'w str)) {
-    cut_metaspace(word, isolated, false, |w, _| f(w));
+    cut_metaspace(word, isolated, false, false, |w, _| f(w));
 }
 
 /// [`metaspace_pieces`] of the text that Llama-2's normalizer makes of
@@ -162,23 +162,58 @@ pub fn metaspace_pieces<'w>(word: &'w str, isolated: u128, mut f: impl FnMut(&'w
 /// with a space counting as a `▁`: each piece is given as its slice of
 /// `raw`, and whether it is the first (whose normalized form starts with
 /// the `▁` put first; its slice may then be empty). Same pieces, tested
-/// against normalizing first.
-pub fn raw_metaspace_pieces<'w>(raw: &'w str, isolated: u128, f: impl FnMut(&'w str, bool)) {
-    cut_metaspace(raw, isolated, true, f);
+/// against normalizing first. `at_start` is false for a later part of a
+/// text cut by [`raw_metaspace_starts`]: no `▁` is put before it.
+pub fn raw_metaspace_pieces<'w>(
+    raw: &'w str,
+    isolated: u128,
+    at_start: bool,
+    f: impl FnMut(&'w str, bool),
+) {
+    cut_metaspace(raw, isolated, true, at_start, f);
 }
 
-/// Both cuts: `raw` says whether a space counts as a `▁` and a `▁` stands
-/// before the text (then the first piece is flagged, and may be empty).
+/// Byte offsets that cut a raw Llama-2 text into parts of about `size`
+/// bytes whose [`raw_metaspace_pieces`] (all but the first part's without
+/// the `▁` put first) are, in order, the whole text's: each is a space
+/// after an ASCII char other than a space, where a piece starts anyway.
+pub fn raw_metaspace_starts(raw: &str, size: usize) -> Vec<usize> {
+    let b = raw.as_bytes();
+    let mut cuts = Vec::new();
+    let mut from = size.max(1);
+    while from < b.len() {
+        let Some(i) = b[from..].iter().position(|&c| c == b' ').map(|i| from + i) else {
+            break;
+        };
+        if b[i - 1] < 0x80 && b[i - 1] != b' ' {
+            cuts.push(i);
+            from = i + size.max(1);
+        } else {
+            from = i + 1;
+        }
+    }
+    cuts
+}
+
+/// Both cuts: `raw` says whether a space counts as a `▁`, and with it
+/// `at_start` whether a `▁` stands before the text (then the first piece
+/// is flagged, and may be empty).
 #[inline(always)]
-fn cut_metaspace<'w>(word: &'w str, isolated: u128, raw: bool, mut f: impl FnMut(&'w str, bool)) {
+fn cut_metaspace<'w>(
+    word: &'w str,
+    isolated: u128,
+    raw: bool,
+    at_start: bool,
+    mut f: impl FnMut(&'w str, bool),
+) {
     let b = word.as_bytes();
-    let (mut start, mut first) = (0, raw);
+    let (mut start, mut first) = (0, raw && at_start);
     let mut piece = |a: usize, z: usize, first: &mut bool| {
         f(&word[a..z], *first);
         *first = false;
     };
     // Whether the previous char is `▁` (a `▁` run is never cut inside).
-    let mut after_meta = raw;
+    let mut after_meta = raw && at_start;
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -761,6 +796,7 @@ mod tests {
     fn raw_metaspace_pieces_are_the_normalized_texts_pieces() {
         let alphabet = [" ", "▁", "a", "b", "\n", "\t", "é", "中", "x▁", "  "];
         let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut cut_somewhere = false;
         for isolated in [
             0u128,
             1 << b'\n' | 1 << b'\t',
@@ -778,13 +814,31 @@ mod tests {
                 let mut want = Vec::new();
                 metaspace_pieces(&normalized, isolated, |w| want.push(w.to_owned()));
                 let mut got = Vec::new();
-                raw_metaspace_pieces(&raw, isolated, |w, first| {
+                raw_metaspace_pieces(&raw, isolated, true, |w, first| {
                     let w = w.replace(' ', "▁");
                     got.push(if first { format!("▁{w}") } else { w });
                 });
                 assert_eq!(got, want, "{raw:?} isolated {isolated:#x}");
+                // Cut into parts (as small as they come): the same pieces.
+                let cuts = raw_metaspace_starts(&raw, 1);
+                let mut bounds = vec![0];
+                bounds.extend(&cuts);
+                bounds.push(raw.len());
+                let mut parts = Vec::new();
+                for w in bounds.windows(2) {
+                    raw_metaspace_pieces(&raw[w[0]..w[1]], isolated, w[0] == 0, |w, first| {
+                        let w = w.replace(' ', "▁");
+                        parts.push(if first { format!("▁{w}") } else { w });
+                    });
+                }
+                assert_eq!(
+                    parts, want,
+                    "{raw:?} cut at {cuts:?}, isolated {isolated:#x}"
+                );
+                cut_somewhere |= !cuts.is_empty();
             }
         }
+        assert!(cut_somewhere);
     }
 
     /// A vocabulary over `abc` with every merge of two tokens of up to 4

@@ -253,6 +253,25 @@ impl Precompiled {
         }
     }
 
+    /// Whether the map leaves a space and a `\n` as a space or a `\n`, and
+    /// each ASCII letter and digit as one (alone: a grapheme each), so that
+    /// a text cut between a space and a letter normalizes part by part as
+    /// a whole (see `keeps_space_cuts` in the tokenizer).
+    pub fn keeps_space_cuts(&self) -> bool {
+        let one = |s: &str, ok: &dyn Fn(u8) -> bool| {
+            let n = self.normalize_str(s);
+            n.len() == 1 && ok(n.as_bytes()[0])
+        };
+        let space = |b: u8| b == b' ' || b == b'\n';
+        one(" ", &space)
+            && one("\n", &space)
+            && (b'0'..=b'z').filter(u8::is_ascii_alphanumeric).all(|c| {
+                one(char::from(c).encode_utf8(&mut [0; 4]), &|b| {
+                    b.is_ascii_alphanumeric()
+                })
+            })
+    }
+
     /// [`Precompiled::normalize`] on a plain string. An ASCII char that an
     /// ASCII char other than a `\r`/`\n` pair follows is a grapheme of its
     /// own (UAX #29), looked up in a table; the rest goes by graphemes.

@@ -233,16 +233,21 @@ impl<'a> PlainSplitter<'a> {
     }
 
     /// Byte offsets that cut `s` into independent parts of about `size`
-    /// bytes (after a `\n` between a visible ASCII char and an ASCII
-    /// letter), when this splitter
-    /// allows it: the words of the parts, in order, are the words of `s`
-    /// (the first part alone gets `ByteLevel`'s prefix space). Empty when it
-    /// does not, or `s` has no such point.
+    /// bytes, when this splitter allows it: the words of the parts, in
+    /// order, are the words of `s` (the first part alone gets `ByteLevel`'s
+    /// prefix space). A pattern splitter is cut after a `\n` between a
+    /// visible ASCII char and an ASCII letter; a whitespace splitter also
+    /// after a space, and before any ASCII letter or digit that such a
+    /// whitespace char follows (after an ASCII char other than `\r`, so
+    /// that the whitespace is a grapheme of its own for a normalizer that
+    /// works by graphemes). Empty when it does not, or `s` has no such
+    /// point.
     pub fn line_starts(&self, s: &str, size: usize) -> Vec<usize> {
         let mut cuts = Vec::new();
         if self.line_cut == LineCut::No || size == 0 {
             return cuts;
         }
+        let spaces = self.line_cut == LineCut::Whitespace;
         let b = s.as_bytes();
         let mut from = size;
         while from < b.len() {
@@ -251,7 +256,14 @@ impl<'a> PlainSplitter<'a> {
             // text ends (GPT-2's `\s+(?!\S)` would take spaces before it
             // along at the end of a part).
             let Some(i) = b[from..].windows(3).position(|w| {
-                w[1] == b'\n' && w[0].is_ascii_graphic() && w[2].is_ascii_alphabetic()
+                if spaces {
+                    w[0] < 0x80
+                        && w[0] != b'\r'
+                        && (w[1] == b' ' || w[1] == b'\n')
+                        && w[2].is_ascii_alphanumeric()
+                } else {
+                    w[1] == b'\n' && w[0].is_ascii_graphic() && w[2].is_ascii_alphabetic()
+                }
             }) else {
                 break;
             };
@@ -610,6 +622,9 @@ mod tests {
             serde_json::json!({"type": "Whitespace"}),
             serde_json::json!({"type": "WhitespaceSplit"}),
             serde_json::json!({"type": "BertPreTokenizer"}),
+            // Pegasus / T5 style: words, then `▁` before each.
+            serde_json::json!({"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, {"type": "Metaspace", "replacement": "\u{2581}", "add_prefix_space": true}]}),
+            serde_json::json!({"type": "Sequence", "pretokenizers": [{"type": "Whitespace"}, {"type": "Digits", "individual_digits": true}]}),
             serde_json::json!({"type": "Sequence", "pretokenizers": [split(gpt2), byte_level]}),
             serde_json::json!({"type": "Sequence", "pretokenizers": [split(CL100K_PATTERN), byte_level]}),
             serde_json::json!({"type": "Sequence", "pretokenizers": [inverted(CL100K_PATTERN), byte_level]}),
