@@ -255,16 +255,25 @@ impl<'a> PlainSplitter<'a> {
             // whitespace run of its own whether the letter follows or the
             // text ends (GPT-2's `\s+(?!\S)` would take spaces before it
             // along at the end of a part).
-            let Some(i) = b[from..].windows(3).position(|w| {
-                if spaces {
+            let found = if spaces {
+                // Frequent in any text: found within a few bytes.
+                b[from..].windows(3).position(|w| {
                     w[0] < 0x80
                         && w[0] != b'\r'
                         && (w[1] == b' ' || w[1] == b'\n')
                         && w[2].is_ascii_alphanumeric()
-                } else {
-                    w[1] == b'\n' && w[0].is_ascii_graphic() && w[2].is_ascii_alphabetic()
-                }
-            }) else {
+                })
+            } else {
+                // Rarer (code indents most lines): line breaks by memchr.
+                // (The window starts at `from`: the `\n` at `from + 1` on.)
+                let at = from + 1;
+                let rest = b.get(at..).unwrap_or_default();
+                memchr::memchr_iter(b'\n', rest).find(|&j| {
+                    let n = at + j;
+                    b[n - 1].is_ascii_graphic() && b.get(n + 1).is_some_and(u8::is_ascii_alphabetic)
+                })
+            };
+            let Some(i) = found else {
                 break;
             };
             let cut = from + i + 2;
