@@ -349,8 +349,7 @@ impl AddedVocabulary {
     /// `normalized` one in `normalized` (the same text when there is no
     /// normalizer).
     pub fn occurs_in(&self, raw: &str, normalized: &str) -> bool {
-        let found = |m: &Matcher, s: &str| m.ac.as_ref().is_some_and(|ac| ac.is_match(s));
-        found(&self.raw_matcher, raw) || found(&self.normalized_matcher, normalized)
+        self.occurs_in_raw(raw) || self.occurs_in_normalized(normalized)
     }
 
     /// True when some added token is matched on the normalized text.

@@ -32,11 +32,10 @@ const HUGE_TEXT: usize = 1 << 18;
 /// The parts (`(start, end)` byte ranges, in order) one long text is
 /// encoded in, on all threads (the caller and the helpers, as a batch runs:
 /// the caller starts at once, the helpers join as they wake); `None` when
-/// it stays whole (one thread, a busy batch, or no safe cut). `cuts` finds
-/// the safe cuts for a part size. Call only for texts of `HUGE_TEXT` bytes
-/// or more.
+/// it stays whole (under `HUGE_TEXT` bytes, one thread, a busy batch, or
+/// no safe cut). `cuts` finds the safe cuts for a part size.
 fn part_ranges(text: &str, cuts: impl FnOnce(usize) -> Vec<usize>) -> Option<Vec<(usize, usize)>> {
-    if crate::util::in_busy_batch() {
+    if text.len() < HUGE_TEXT || crate::util::in_busy_batch() {
         return None;
     }
     let threads = crate::util::num_threads();
@@ -66,14 +65,10 @@ fn ids_of_parts(
     out: &mut Vec<u32>,
     part: impl Fn(usize, usize) -> Result<Option<Vec<u32>>> + Sync,
 ) -> Option<Result<()>> {
-    let parts = match crate::util::par_map(ranges, |&(a, z)| part(a, z)) {
-        Ok(p) => p,
+    let all: Vec<Vec<u32>> = match crate::util::par_map(ranges, |&(a, z)| part(a, z)) {
+        Ok(parts) => parts.into_iter().collect::<Option<_>>()?,
         Err(e) => return Some(Err(e)),
     };
-    let mut all = Vec::with_capacity(parts.len());
-    for p in parts {
-        all.push(p?);
-    }
     out.reserve(all.iter().map(Vec::len).sum());
     for ids in all {
         out.extend_from_slice(&ids);
@@ -734,15 +729,11 @@ impl Tokenizer {
             return Some(Err(e));
         }
         if splitter.is_none() && self.raw_metaspace() {
-            if self.added_vocabulary.occurs_in(s, "") {
+            if self.added_vocabulary.occurs_in_raw(s) {
                 return None;
             }
             // One long text: cut before spaces where pieces start anyway.
-            let cut = if s.len() < HUGE_TEXT {
-                None
-            } else {
-                part_ranges(s, |size| crate::models::bpe::raw_metaspace_starts(s, size))
-            };
+            let cut = part_ranges(s, |size| crate::models::bpe::raw_metaspace_starts(s, size));
             let Some(ranges) = cut else {
                 return Some(self.plain_ids(Words::RawMetaspace, s, true, out));
             };
@@ -753,20 +744,18 @@ impl Tokenizer {
             });
         }
         // One long text for a whitespace splitter after a normalizer: cut
-        // the raw text where both allow it, each part normalized and
-        // encoded on its own thread.
-        if let (Some(sp), Some(n)) = (&splitter, &self.normalizer) {
-            use crate::pre_tokenizers::plain::LineCut;
-            let cut = if s.len() < HUGE_TEXT
-                || sp.line_cut() != LineCut::Whitespace
-                || !keeps_space_cuts(n)
-                || !self.added_vocabulary.space_safe()
-            {
-                None
-            } else {
-                part_ranges(s, |size| sp.line_starts(s, size))
-            };
-            if let Some(ranges) = cut {
+        // the raw text where the whole pipeline allows it (see
+        // `line_safe`), each part normalized and encoded on its own thread.
+        // (The length is checked first: `line_safe` builds a splitter.)
+        let safe = match (&splitter, &self.normalizer) {
+            (Some(_), Some(n)) if s.len() >= HUGE_TEXT => self
+                .line_safe()
+                .filter(|sp| sp.line_cut() == crate::pre_tokenizers::plain::LineCut::Whitespace)
+                .map(|sp| (sp, n)),
+            _ => None,
+        };
+        if let Some((sp, n)) = &safe {
+            if let Some(ranges) = part_ranges(s, |size| sp.line_starts(s, size)) {
                 if self.added_vocabulary.occurs_in_raw(s) {
                     return None;
                 }
@@ -803,12 +792,7 @@ impl Tokenizer {
         };
         // One long text: cut at line starts where the pre-tokenizer allows,
         // the parts encoded on all cores (same ids as in one piece).
-        let cut = if text.len() < HUGE_TEXT {
-            None
-        } else {
-            part_ranges(text, |size| sp.line_starts(text, size))
-        };
-        let Some(ranges) = cut else {
+        let Some(ranges) = part_ranges(text, |size| sp.line_starts(text, size)) else {
             return Some(self.plain_ids(Words::Split(&sp), text, true, out));
         };
         ids_of_parts(&ranges, out, |a, z| {

@@ -178,16 +178,16 @@ pub fn raw_metaspace_pieces<'w>(
 /// the `▁` put first) are, in order, the whole text's: each is a space
 /// after an ASCII char other than a space, where a piece starts anyway.
 pub fn raw_metaspace_starts(raw: &str, size: usize) -> Vec<usize> {
-    let b = raw.as_bytes();
+    let (b, size) = (raw.as_bytes(), size.max(1));
     let mut cuts = Vec::new();
-    let mut from = size.max(1);
+    let mut from = size;
     while from < b.len() {
         let Some(i) = b[from..].iter().position(|&c| c == b' ').map(|i| from + i) else {
             break;
         };
         if b[i - 1] < 0x80 && b[i - 1] != b' ' {
             cuts.push(i);
-            from = i + size.max(1);
+            from = i + size;
         } else {
             from = i + 1;
         }
