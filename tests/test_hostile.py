@@ -148,6 +148,48 @@ def test_long_document_encoding_matches_tokenizers(name: str) -> None:
         assert getattr(a, field) == getattr(b, field), field
 
 
+def non_latin_document(n_bytes: int) -> str:
+    """Multilingual corpus text with the ASCII letters and digits taken out,
+    about `n_bytes` of it: every place a long text may be cut is then one
+    found only by the cut rules for text in any script (a line break before
+    a non-ASCII letter, a space before a non-ASCII char)."""
+    import re
+
+    docs = corpus_docs("multi", n_docs=400, seed=11, max_chars=4000)
+    if not docs:
+        pytest.skip("no multilingual corpus")
+    text = re.sub(r"[A-Za-z0-9]", "", "\n".join(docs))
+    reps = max(1, n_bytes // max(1, len(text.encode("utf-8"))) + 1)
+    out = "\n".join([text] * reps)
+    return out[: len(out) * n_bytes // len(out.encode("utf-8"))]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_batch_of_long_texts_in_any_script_matches_tokenizers(name: str) -> None:
+    """A batch of two long texts with no ASCII letters or digits and a short
+    one: the long ones are cut (at line breaks before non-ASCII letters,
+    spaces before non-ASCII chars, where the pipeline allows) and their parts
+    shared by both threads. Ids through `encode_batch_ids` and every field
+    through `encode_batch` are `tokenizers'`."""
+    doc = non_latin_document(1_400_000)
+    assert not any(c.isascii() and c.isalnum() for c in doc)
+    half = doc.index("\n", len(doc) // 2)
+    batch = [doc[:half], "short text, 1 2 3", doc[half:]]
+    ours = fasttok.Tokenizer.from_str(SOURCES[name])
+    ref = hf.Tokenizer.from_str(SOURCES[name])
+    for t in (ours, ref):
+        t.no_truncation()
+        t.no_padding()
+    want = ref.encode_batch(batch, add_special_tokens=False)
+    flat, starts = ours.encode_batch_ids(batch, add_special_tokens=False)
+    got = flat.tolist()
+    for k, e in enumerate(want):
+        assert got[starts[k] : starts[k + 1]] == e.ids, k
+    for a, b in zip(ours.encode_batch(batch, add_special_tokens=False), want, strict=True):
+        for field in ["ids", "tokens", "offsets", "word_ids", "special_tokens_mask"]:
+            assert getattr(a, field) == getattr(b, field), field
+
+
 def test_100mb_document_matches_tiktoken(tiktoken_ref: Dict[str, Any]) -> None:
     """One 100 MB string through the tiktoken API: the same ids as tiktoken."""
     from fasttok import tiktoken as ft_tiktoken

@@ -390,11 +390,34 @@ fn batch_ids(
 ) -> PyResult<Vec<Vec<u32>>> {
     let items = list.to_tuple();
     let units = batch_units(py, &items, what)?;
+    let nested = cut_batch(t, &units, add_special_tokens);
     run(py, || {
-        crate::util::par_map_indexed(&units, |i, &u| {
+        let one = |i: usize, &u: &PyStringData<'_>| {
             with_utf8(u, what, Some(i), |s| t.encode_ids(s, add_special_tokens))
-        })
+        };
+        if nested {
+            crate::util::par_map_nested(&units, one)
+        } else {
+            crate::util::par_map_indexed(&units, one)
+        }
     })
+}
+
+/// Whether a batch's long texts (of `HUGE_TEXT` chars or more: as many
+/// UTF-8 bytes at least) hold half its text or more and `t` cuts such a
+/// text into parts on the flat-ids path: then the batch runs by
+/// [`crate::util::par_map_nested`], each long text cut (not one text per
+/// thread).
+fn cut_batch(t: &Tokenizer, units: &[PyStringData<'_>], add_special_tokens: bool) -> bool {
+    let (mut long, mut all) = (0usize, 0usize);
+    for u in units {
+        let n = units_len(u);
+        all += n;
+        if n >= crate::tokenizer::HUGE_TEXT {
+            long += n;
+        }
+    }
+    units.len() > 1 && long > 0 && long >= all / 2 && t.cuts_long_texts(true, add_special_tokens)
 }
 
 fn to_sequence(
@@ -1100,21 +1123,39 @@ impl PyTokenizer {
         for i in (1..rest.len()).rev() {
             rest[i - 1] += rest[i];
         }
-        let (ids, lens) = run(py, || {
-            let runs = crate::util::par_runs(units.len(), FlatRun::default, |(ids, lens), i| {
-                let at = ids.len();
-                let (Some(&u), Some(&after)) = (units.get(i), rest.get(i)) else {
-                    return Err(Error::input("encode_batch_ids: a text out of range"));
-                };
-                if lens.is_empty() {
-                    ids.reserve(after / 3 + 256);
-                }
-                with_utf8(u, what, Some(i), |s| {
-                    t.encode_ids_into(s, add_special_tokens, ids)
-                })?;
-                lens.push(ids.len() - at);
-                Ok(())
+        let step = |(ids, lens): &mut FlatRun, i: usize| {
+            let at = ids.len();
+            let (Some(&u), Some(&after)) = (units.get(i), rest.get(i)) else {
+                return Err(Error::input("encode_batch_ids: a text out of range"));
+            };
+            if lens.is_empty() {
+                ids.reserve(after / 3 + 256);
+            }
+            with_utf8(u, what, Some(i), |s| {
+                t.encode_ids_into(s, add_special_tokens, ids)
             })?;
+            lens.push(ids.len() - at);
+            Ok(())
+        };
+        let nested = cut_batch(&t, &units, add_special_tokens);
+        let (ids, lens) = run(py, || {
+            let runs = if nested {
+                // A run per text; the first, which the others are joined
+                // into, with room for all as `step` gives it.
+                crate::util::par_map_nested(&units, |i, &u| {
+                    let mut ids = Vec::new();
+                    if i == 0 {
+                        ids.reserve(rest.first().map_or(0, |n| n / 3) + 256);
+                    }
+                    with_utf8(u, what, Some(i), |s| {
+                        t.encode_ids_into(s, add_special_tokens, &mut ids)
+                    })?;
+                    let n = ids.len();
+                    Ok((i, (ids, vec![n])))
+                })?
+            } else {
+                crate::util::par_runs(units.len(), FlatRun::default, step)?
+            };
             Ok(join_runs(runs))
         })?;
         let flat = Bound::new(py, IdsBuffer::new(ids))?;

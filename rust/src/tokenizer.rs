@@ -27,7 +27,7 @@ use std::sync::Arc;
 /// a thread that wakes late still finds work). One 1 MB text of code, 2
 /// threads against 1 (harness, 2026-12-02): BERT 1.9x, Llama-2 1.8x,
 /// byte-level 1.6-1.9x (1.3-1.6x in 4 parts per thread on a separate pool).
-const HUGE_TEXT: usize = 1 << 18;
+pub(crate) const HUGE_TEXT: usize = 1 << 18;
 
 /// The parts (`(start, end)` byte ranges, in order) one long text is
 /// encoded in, on all threads (the caller and the helpers, as a batch runs:
@@ -90,6 +90,22 @@ fn keeps_line_cuts(n: &Normalizer) -> bool {
         | Normalizer::StripAccents => true,
         Normalizer::Sequence(seq) => seq.normalizers.iter().all(keeps_line_cuts),
         _ => false,
+    }
+}
+
+/// Whether `n` normalizes a raw text cut after any whitespace char that
+/// ends a whitespace run (the `wide` cuts of a whitespace splitter, see
+/// [`crate::pre_tokenizers::plain::PlainSplitter::line_starts`]) part by
+/// part as it does the whole text, as far as a whitespace splitter can
+/// tell: char-local normalizers do (a whitespace char is a starter that
+/// composes with nothing, so canonical reordering and composition stop
+/// there); SentencePiece's charsmap (by graphemes, with rules for char
+/// sequences) and `Replace` may not.
+fn keeps_wide_space_cuts(n: &Normalizer) -> bool {
+    match n {
+        Normalizer::Nmt | Normalizer::BertNormalizer(_) => true,
+        Normalizer::Sequence(seq) => seq.normalizers.iter().all(keeps_wide_space_cuts),
+        n => keeps_line_cuts(n),
     }
 }
 
@@ -556,7 +572,8 @@ impl Tokenizer {
             return None;
         }
         let sp = self.line_safe()?;
-        let ranges = part_ranges(s, |size| sp.line_starts(s, size))?;
+        let wide = self.wide_raw_cuts(&sp);
+        let ranges = part_ranges(s, |size| sp.line_starts(s, size, wide))?;
         let parts = crate::util::par_map(&ranges, |&(a, z)| {
             let part = &s[a..z];
             let (e, words) = self.encode_str_counted(part, type_id, None, offsets)?;
@@ -620,6 +637,47 @@ impl Tokenizer {
             self.added_vocabulary.line_safe()
         };
         tokens_ok.then_some(sp)
+    }
+
+    /// Whether one text of `HUGE_TEXT` bytes or more is cut into parts
+    /// for all threads (unless no safe cut or an added token turns up in
+    /// it): on the flat-ids path (`flat_ids`, see [`Tokenizer::fast_ids`])
+    /// when the pre-tokenizer has line starts to cut at (or for Llama-2's
+    /// raw metaspace), else (an `Encoding`) when [`Tokenizer::line_safe`].
+    /// A batch mostly of such texts then shares their parts among all
+    /// threads (see [`crate::util::par_map_nested`]).
+    pub fn cuts_long_texts(&self, flat_ids: bool, add_special_tokens: bool) -> bool {
+        use crate::pre_tokenizers::plain::{LineCut, PlainSplitter};
+        if crate::util::num_threads() < 2 {
+            return false;
+        }
+        let flat = flat_ids
+            && self.truncation.is_none()
+            && self.padding.is_none()
+            && !(add_special_tokens && self.num_special_tokens_to_add(false) > 0);
+        if flat {
+            match &self.pre_tokenizer {
+                None => return self.raw_metaspace(),
+                Some(p) => {
+                    if let Some(sp) = PlainSplitter::new(p) {
+                        return sp.line_cut() != LineCut::No;
+                    }
+                }
+            }
+        }
+        self.line_safe().is_some()
+    }
+
+    /// Whether the raw text may be cut at `sp`'s `wide` line starts (see
+    /// [`crate::pre_tokenizers::plain::PlainSplitter::line_starts`]) when
+    /// [`Tokenizer::line_safe`] allows its narrow ones: with no normalizer,
+    /// or, for a whitespace splitter, one that keeps such cuts.
+    fn wide_raw_cuts(&self, sp: &crate::pre_tokenizers::plain::PlainSplitter<'_>) -> bool {
+        use crate::pre_tokenizers::plain::LineCut;
+        match &self.normalizer {
+            None => true,
+            Some(n) => sp.line_cut() == LineCut::Whitespace && keeps_wide_space_cuts(n),
+        }
     }
 
     fn encode_sequence(
@@ -755,7 +813,8 @@ impl Tokenizer {
             _ => None,
         };
         if let Some((sp, n)) = &safe {
-            if let Some(ranges) = part_ranges(s, |size| sp.line_starts(s, size)) {
+            let wide = self.wide_raw_cuts(sp);
+            if let Some(ranges) = part_ranges(s, |size| sp.line_starts(s, size, wide)) {
                 if self.added_vocabulary.occurs_in_raw(s) {
                     return None;
                 }
@@ -792,7 +851,7 @@ impl Tokenizer {
         };
         // One long text: cut at line starts where the pre-tokenizer allows,
         // the parts encoded on all cores (same ids as in one piece).
-        let Some(ranges) = part_ranges(text, |size| sp.line_starts(text, size)) else {
+        let Some(ranges) = part_ranges(text, |size| sp.line_starts(text, size, true)) else {
             return Some(self.plain_ids(Words::Split(&sp), text, true, out));
         };
         ids_of_parts(&ranges, out, |a, z| {
@@ -1445,9 +1504,33 @@ impl Tokenizer {
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> Result<Vec<Encoding>> {
-        let mut out = crate::util::par_map(inputs, |i| {
-            self.encode_deferred(i, add_special_tokens, offsets)
-        })?;
+        // When long texts the pipeline cuts into parts hold half the text
+        // or more, each is cut, its parts shared by all threads (see
+        // `par_map_nested`), rather than one text per thread.
+        let len = |s: &InputSequence| match s {
+            InputSequence::Raw(s) => s.len(),
+            InputSequence::PreTokenized(_) => 0,
+        };
+        let (mut long, mut all) = (0usize, 0usize);
+        for e in inputs {
+            for n in [len(&e.first), e.second.as_ref().map_or(0, len)] {
+                all += n;
+                if n >= HUGE_TEXT {
+                    long += n;
+                }
+            }
+        }
+        let encode =
+            |_: usize, i: &EncodeInput| self.encode_deferred(i, add_special_tokens, offsets);
+        let mut out = if inputs.len() > 1
+            && long > 0
+            && long >= all / 2
+            && self.cuts_long_texts(false, add_special_tokens)
+        {
+            crate::util::par_map_nested(inputs, encode)?
+        } else {
+            crate::util::par_map_indexed(inputs, encode)?
+        };
         if let Some(params) = &self.padding {
             pad_encodings(&mut out, params);
         }

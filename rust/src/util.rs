@@ -280,6 +280,36 @@ pub fn in_busy_batch() -> bool {
     BATCH_WORKER.with(Cell::get)
 }
 
+/// `f` on every item (with its position) on the [`pool`]'s threads by
+/// rayon's work stealing, results in input order, else the first failing
+/// item's error by position: for a batch whose long texts are cut into
+/// parts (see [`in_busy_batch`]), the parts of each text are queued where
+/// any thread that runs out of work takes them, so that two 1 MB texts on
+/// two threads take about half their sum, not the slower one's time (as
+/// [`par_map`], one text per thread, does). The caller waits, so a batch
+/// of short texts does better with [`par_map`]. Called from a thread of a
+/// pool (a part of such a text), `f` runs on that pool.
+pub fn par_map_nested<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(usize, &T) -> crate::error::Result<R> + Sync,
+) -> crate::error::Result<Vec<R>> {
+    use rayon::prelude::*;
+    let run = || {
+        items
+            .par_iter()
+            .enumerate()
+            .with_max_len(1)
+            .map(|(i, t)| f(i, t))
+            .collect::<Vec<_>>()
+    };
+    let all = if rayon::current_thread_index().is_some() {
+        run()
+    } else {
+        pool().install(run)
+    };
+    all.into_iter().collect()
+}
+
 /// `f` on every item, in parallel on the calling thread and the helper
 /// threads ([`num_threads`] in all), results in input order; else the error
 /// of the first failing item (by position, as a sequential run would give).
@@ -322,6 +352,12 @@ pub fn par_map_indexed<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(usize, &T) -> crate::error::Result<R> + Sync,
 ) -> crate::error::Result<Vec<R>> {
+    // The parts of a long text of a batch run by `par_map_nested`: queued on
+    // that pool, where the thread that cut the text and any idle one take
+    // them.
+    if rayon::current_thread_index().is_some() && !in_busy_batch() {
+        return par_map_nested(items, f);
+    }
     let runs = par_runs(items.len(), Vec::new, |out: &mut Vec<R>, i| {
         let item = items
             .get(i)

@@ -176,7 +176,8 @@ pub fn raw_metaspace_pieces<'w>(
 /// Byte offsets that cut a raw Llama-2 text into parts of about `size`
 /// bytes whose [`raw_metaspace_pieces`] (all but the first part's without
 /// the `▁` put first) are, in order, the whole text's: each is a space
-/// after an ASCII char other than a space, where a piece starts anyway.
+/// after a char that is neither a space nor a `▁` (in any script), where a
+/// piece starts anyway.
 pub fn raw_metaspace_starts(raw: &str, size: usize) -> Vec<usize> {
     let (b, size) = (raw.as_bytes(), size.max(1));
     let mut cuts = Vec::new();
@@ -185,7 +186,8 @@ pub fn raw_metaspace_starts(raw: &str, size: usize) -> Vec<usize> {
         let Some(i) = b[from..].iter().position(|&c| c == b' ').map(|i| from + i) else {
             break;
         };
-        if b[i - 1] < 0x80 && b[i - 1] != b' ' {
+        let after_meta = b[i - 1] == b' ' || (i >= 3 && b[i - 3..i] == [0xE2, 0x96, 0x81]);
+        if !after_meta {
             cuts.push(i);
             from = i + size;
         } else {

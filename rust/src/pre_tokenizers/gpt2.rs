@@ -93,6 +93,16 @@ fn class(c: char) -> u8 {
     }
 }
 
+/// `\p{L}` as the patterns' regex engines define it.
+pub(crate) fn is_letter(c: char) -> bool {
+    class(c) & L != 0
+}
+
+/// `\s` (White_Space) as the patterns' regex engines define it.
+pub(crate) fn is_space(c: char) -> bool {
+    class(c) & S != 0
+}
+
 #[inline(always)]
 fn char_at(s: &str, i: usize) -> char {
     let b = s.as_bytes()[i];

@@ -104,6 +104,45 @@ pub enum LineCut {
     },
 }
 
+/// [`PlainSplitter::line_starts`] with `wide`: cuts of `s` about `size`
+/// bytes apart, after a whitespace char (a space or `\n`: `spaces`) or
+/// after a `\n` (else) as described there.
+fn wide_line_starts(s: &str, size: usize, spaces: bool) -> Vec<usize> {
+    use crate::pre_tokenizers::gpt2::{is_letter, is_space};
+    let b = s.as_bytes();
+    // The char at byte `i` (a char boundary), if any.
+    let at = |i: usize| s.get(i..).and_then(|t| t.chars().next());
+    // The char that ends at byte `i` (a char boundary after it).
+    let before = |i: usize| s.get(..i).and_then(|t| t.chars().next_back());
+    let mut cuts = Vec::new();
+    let mut from = size;
+    while from < b.len() {
+        // Whitespace runs end every few bytes in any script; line breaks
+        // are rarer, found by memchr.
+        let found = if spaces {
+            let rest = b.get(from..).unwrap_or_default();
+            memchr::memchr2_iter(b' ', b'\n', rest)
+                .map(|j| from + j + 1)
+                .find(|&c| at(c).is_some_and(|ch| !is_space(ch)))
+        } else {
+            let start = from.max(1);
+            let rest = b.get(start..).unwrap_or_default();
+            memchr::memchr_iter(b'\n', rest)
+                .map(|j| start + j)
+                .find(|&n| {
+                    before(n).is_some_and(|ch| !is_space(ch)) && at(n + 1).is_some_and(is_letter)
+                })
+                .map(|n| n + 1)
+        };
+        let Some(cut) = found else {
+            break;
+        };
+        cuts.push(cut);
+        from = cut + size;
+    }
+    cuts
+}
+
 impl<'a> PlainSplitter<'a> {
     /// The splitter for `p`, or `None` when `p` changes the text in a way
     /// this path does not model (UnicodeScripts, FixedLength, an inverted
@@ -242,12 +281,22 @@ impl<'a> PlainSplitter<'a> {
     /// that the whitespace is a grapheme of its own for a normalizer that
     /// works by graphemes). Empty when it does not, or `s` has no such
     /// point.
-    pub fn line_starts(&self, s: &str, size: usize) -> Vec<usize> {
+    ///
+    /// `wide` (for text the splitter sees as it is: already normalized, or
+    /// under a normalizer that keeps any such cut) lifts the ASCII limits,
+    /// so that text in other scripts is cut too: a pattern splitter after a
+    /// `\n` between a char that is not whitespace and a letter (`\p{L}`);
+    /// a whitespace splitter after any space or `\n` that ends a
+    /// whitespace run.
+    pub fn line_starts(&self, s: &str, size: usize, wide: bool) -> Vec<usize> {
         let mut cuts = Vec::new();
         if self.line_cut == LineCut::No || size == 0 {
             return cuts;
         }
         let spaces = self.line_cut == LineCut::Whitespace;
+        if wide {
+            return wide_line_starts(s, size, spaces);
+        }
         let b = s.as_bytes();
         let mut from = size;
         while from < b.len() {
@@ -641,7 +690,10 @@ mod tests {
             serde_json::json!({"type": "Sequence", "pretokenizers": [split(O200K_PATTERN), {"type": "Digits", "individual_digits": true}]}),
             split(CL100K_PATTERN),
         ];
-        let alphabet: Vec<char> = "\n\n\n  \tab'sZ.,:-1\r\u{a0}é日".chars().collect();
+        // With non-ASCII letters, marks and whitespace for the wide cuts.
+        let alphabet: Vec<char> = "\n\n\n  \tab'sZ.,:-1\r\u{a0}é日ب\u{301}\u{3000}\u{85}\u{2028}\0"
+            .chars()
+            .collect();
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for spec in specs {
             let p: PreTokenizer =
@@ -650,14 +702,14 @@ mod tests {
                 PlainSplitter::new(&p).unwrap_or_else(|| panic!("{spec} has a plain splitter"));
             let table = crate::pre_tokenizers::byte_level::byte_to_char();
             let mut cut_somewhere = false;
-            for _ in 0..4000 {
+            for wide in (0..8000).map(|k| k % 2 == 1) {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 let s: String = (0..(x % 40))
                     .map(|k| alphabet[((x >> (k * 3 % 61)) as usize + k as usize) % alphabet.len()])
                     .collect();
-                let cuts = sp.line_starts(&s, 1);
+                let cuts = sp.line_starts(&s, 1, wide);
                 cut_somewhere |= !cuts.is_empty();
                 let mut bounds = vec![0];
                 bounds.extend(&cuts);
@@ -691,7 +743,9 @@ mod tests {
                 serde_json::from_str(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
             let sp =
                 PlainSplitter::new(&p).unwrap_or_else(|| panic!("{spec} has a plain splitter"));
-            assert!(sp.line_starts("ab.\nxy.\nzz", 1).is_empty(), "{spec}");
+            for wide in [false, true] {
+                assert!(sp.line_starts("ab.\nxy.\nzz", 1, wide).is_empty(), "{spec}");
+            }
         }
     }
 
