@@ -403,21 +403,10 @@ fn batch_ids(
     })
 }
 
-/// Whether a batch's long texts (of `HUGE_TEXT` chars or more: as many
-/// UTF-8 bytes at least) hold half its text or more and `t` cuts such a
-/// text into parts on the flat-ids path: then the batch runs by
-/// [`crate::util::par_map_nested`], each long text cut (not one text per
-/// thread).
+/// [`Tokenizer::shares_long_parts`] for a batch of strs on the flat-ids
+/// path (by code points: no more than their UTF-8 bytes).
 fn cut_batch(t: &Tokenizer, units: &[PyStringData<'_>], add_special_tokens: bool) -> bool {
-    let (mut long, mut all) = (0usize, 0usize);
-    for u in units {
-        let n = units_len(u);
-        all += n;
-        if n >= crate::tokenizer::HUGE_TEXT {
-            long += n;
-        }
-    }
-    units.len() > 1 && long > 0 && long >= all / 2 && t.cuts_long_texts(true, add_special_tokens)
+    t.shares_long_parts(units.iter().map(units_len), true, add_special_tokens)
 }
 
 fn to_sequence(
@@ -1123,12 +1112,15 @@ impl PyTokenizer {
         for i in (1..rest.len()).rev() {
             rest[i - 1] += rest[i];
         }
+        let nested = cut_batch(&t, &units, add_special_tokens);
         let step = |(ids, lens): &mut FlatRun, i: usize| {
             let at = ids.len();
             let (Some(&u), Some(&after)) = (units.get(i), rest.get(i)) else {
                 return Err(Error::input("encode_batch_ids: a text out of range"));
             };
-            if lens.is_empty() {
+            // A nested batch has a run per text: only the first, which the
+            // others are joined into, gets room for them all.
+            if lens.is_empty() && (i == 0 || !nested) {
                 ids.reserve(after / 3 + 256);
             }
             with_utf8(u, what, Some(i), |s| {
@@ -1137,21 +1129,12 @@ impl PyTokenizer {
             lens.push(ids.len() - at);
             Ok(())
         };
-        let nested = cut_batch(&t, &units, add_special_tokens);
         let (ids, lens) = run(py, || {
             let runs = if nested {
-                // A run per text; the first, which the others are joined
-                // into, with room for all as `step` gives it.
-                crate::util::par_map_nested(&units, |i, &u| {
-                    let mut ids = Vec::new();
-                    if i == 0 {
-                        ids.reserve(rest.first().map_or(0, |n| n / 3) + 256);
-                    }
-                    with_utf8(u, what, Some(i), |s| {
-                        t.encode_ids_into(s, add_special_tokens, &mut ids)
-                    })?;
-                    let n = ids.len();
-                    Ok((i, (ids, vec![n])))
+                crate::util::par_map_nested(&units, |i, _| {
+                    let mut run = FlatRun::default();
+                    step(&mut run, i)?;
+                    Ok((i, run))
                 })?
             } else {
                 crate::util::par_runs(units.len(), FlatRun::default, step)?

@@ -27,7 +27,7 @@ use std::sync::Arc;
 /// a thread that wakes late still finds work). One 1 MB text of code, 2
 /// threads against 1 (harness, 2026-12-02): BERT 1.9x, Llama-2 1.8x,
 /// byte-level 1.6-1.9x (1.3-1.6x in 4 parts per thread on a separate pool).
-pub(crate) const HUGE_TEXT: usize = 1 << 18;
+const HUGE_TEXT: usize = 1 << 18;
 
 /// The parts (`(start, end)` byte ranges, in order) one long text is
 /// encoded in, on all threads (the caller and the helpers, as a batch runs:
@@ -666,6 +666,28 @@ impl Tokenizer {
             }
         }
         self.line_safe().is_some()
+    }
+
+    /// Whether a batch of texts of these lengths (`lens`: bytes, or chars,
+    /// a lower bound) runs by [`crate::util::par_map_nested`], each long
+    /// text cut and its parts shared by all threads, rather than one text
+    /// per thread: when it has more than one text, its long ones (from
+    /// `HUGE_TEXT`) hold half its text or more and this pipeline cuts them
+    /// ([`Tokenizer::cuts_long_texts`]).
+    pub fn shares_long_parts(
+        &self,
+        lens: impl IntoIterator<Item = usize>,
+        flat_ids: bool,
+        add_special_tokens: bool,
+    ) -> bool {
+        let (mut long, mut all, mut n) = (0usize, 0usize, 0usize);
+        for len in lens {
+            (all, n) = (all + len, n + 1);
+            if len >= HUGE_TEXT {
+                long += len;
+            }
+        }
+        n > 1 && long > 0 && long >= all / 2 && self.cuts_long_texts(flat_ids, add_special_tokens)
     }
 
     /// Whether the raw text may be cut at `sp`'s `wide` line starts (see
@@ -1504,29 +1526,16 @@ impl Tokenizer {
         add_special_tokens: bool,
         offsets: OffsetType,
     ) -> Result<Vec<Encoding>> {
-        // When long texts the pipeline cuts into parts hold half the text
-        // or more, each is cut, its parts shared by all threads (see
-        // `par_map_nested`), rather than one text per thread.
         let len = |s: &InputSequence| match s {
             InputSequence::Raw(s) => s.len(),
             InputSequence::PreTokenized(_) => 0,
         };
-        let (mut long, mut all) = (0usize, 0usize);
-        for e in inputs {
-            for n in [len(&e.first), e.second.as_ref().map_or(0, len)] {
-                all += n;
-                if n >= HUGE_TEXT {
-                    long += n;
-                }
-            }
-        }
+        let lens = inputs
+            .iter()
+            .flat_map(|e| [len(&e.first), e.second.as_ref().map_or(0, len)]);
         let encode =
             |_: usize, i: &EncodeInput| self.encode_deferred(i, add_special_tokens, offsets);
-        let mut out = if inputs.len() > 1
-            && long > 0
-            && long >= all / 2
-            && self.cuts_long_texts(false, add_special_tokens)
-        {
+        let mut out = if self.shares_long_parts(lens, false, add_special_tokens) {
             crate::util::par_map_nested(inputs, encode)?
         } else {
             crate::util::par_map_indexed(inputs, encode)?
