@@ -101,7 +101,7 @@ def test_long_document_ids_match_tokenizers(name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in ("gpt2", "cl100k", "bert-base-uncased") if n in SOURCES])
 def test_big_batches_of_flat_ids_match_tokenizers(name: str) -> None:
     """Batches whose flat ids are gathered from several threads' runs (and,
-    past a million ids, copied on all threads), texts of every size and
+    past 64k ids, copied on all threads), texts of every size and
     width in a shuffled order: each text's ids are `tokenizers'` ids of it,
     and the array is numpy's own to write, outliving the tokenizer."""
     import random
