@@ -232,15 +232,21 @@ def main() -> None:
     tmp = ROOT / "target" / "bench"
     tmp.mkdir(parents=True, exist_ok=True)
 
-    def run(name: str, corpus: str, size: int, only: Optional[set] = None) -> List[Dict]:
-        """One cell, both thread counts, `--rounds` rounds (of the libraries in `only`, if
-        given: see `measure`); no rows if there are no documents."""
+    def corpus_docs(corpus: str, size: int) -> Optional[tuple]:
+        """The corpus's documents written for the workers: (path, MB), None if not found."""
         docs = documents(corpus, size, max(total, size))
-        if not docs or name not in sources:
-            return []
-        mb = sum(len(d.encode()) for d in docs) / 1e6
+        if not docs:
+            return None
         docs_path = tmp / f"{corpus}.json"
         docs_path.write_text(json.dumps(docs), encoding="utf-8")
+        return docs_path, sum(len(d.encode()) for d in docs) / 1e6
+
+    def run(name: str, corpus: str, size: int, docs: tuple, only: Optional[set] = None) -> List[Dict]:
+        """One cell on `docs` (from `corpus_docs`), both thread counts, `--rounds` rounds
+        (of the libraries in `only`, if given: see `measure`)."""
+        docs_path, mb = docs
+        if name not in sources:
+            return []
         src_path = tmp / f"{name}.json"
         src_path.write_text(sources[name], encoding="utf-8")
         cells = {t: measure(name, t, src_path, docs_path, repeat, only) for t in THREADS}
@@ -262,17 +268,21 @@ def main() -> None:
     else:
         for size in sizes:
             for corpus in args.corpora.split(","):
-                if not documents(corpus, size, max(total, size)):
+                docs = corpus_docs(corpus, size)
+                if docs is None:
                     print(f"corpus {corpus}: not found, skipped", file=sys.stderr)
                     continue
                 for name in args.tokenizers.split(","):
-                    for r in run(name, corpus, size):
+                    for r in run(name, corpus, size, docs):
                         rows.append(r)
                         print(json.dumps(r), flush=True)
     for _ in range(args.recheck):
         for key in sorted({cell_key(r) for r in rows if misses(rows, cell_key(r))}):
+            docs = corpus_docs(key[2], key[0])
+            if docs is None:
+                continue
             only = contenders([r for r in rows if cell_key(r) == key])
-            again_rows = {r["threads"]: r for r in run(key[1], key[2], key[0], only)}
+            again_rows = {r["threads"]: r for r in run(key[1], key[2], key[0], docs, only)}
             if any(r["MB"] != again_rows.get(r["threads"], r)["MB"] for r in rows if cell_key(r) == key):
                 print(f"recheck of {key}: other documents than the rows' (--total?), not merged", file=sys.stderr)
                 continue
@@ -326,9 +336,8 @@ def merge(old: Dict, new: Dict, measured: set) -> Dict:
     peers: Dict[str, object] = {}
     for lib, a in old.get("peers", {}).items():
         b = new.get("peers", {}).get(lib, a) if lib in measured else a
-        peers[lib] = (
-            max(a, b) if isinstance(a, float) and isinstance(b, float) else (a if not isinstance(a, float) else b)
-        )
+        # A status ("differs", "error") wins over a speed; else the better speed.
+        peers[lib] = a if not isinstance(a, float) else b if not isinstance(b, float) else max(a, b)
     out["peers"] = peers
     exact = [v for v in peers.values() if isinstance(v, float)]
     out["best_peer_mbs"] = max(exact) if exact else None

@@ -87,9 +87,10 @@ where
 /// threads, the copy's own time: 225k ids (2 MB of code in 8 KB texts,
 /// o200k) 0.17 ms on one thread, 0.07-0.08 ms on both; 250k ids (100 B
 /// texts, GPT-2) 0.29-0.31 ms against 0.16-0.19; 40k ids about 0.055 ms
-/// either way. (The whole call: about 1% faster in paired passes of two
-/// builds in one process, `benchmarks/ab_builds.py`, inside the noise.) (An earlier measurement, 0.14 ms on both against 0.08 ms on one
-/// for 230k ids, set this at 1M; it did not hold up.)
+/// either way. The whole call: about 1% faster in paired passes of two
+/// builds in one process (`benchmarks/ab_builds.py`), inside the noise.
+/// (An earlier measurement, 0.14 ms on both against 0.08 ms on one for
+/// 230k ids, set this at 1M; it did not hold up.)
 const PARALLEL_COPY: usize = 1 << 16;
 
 /// Ids made in Rust and lent to Python as they are, through the buffer
