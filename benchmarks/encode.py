@@ -73,12 +73,7 @@ docs = json.load(open(docs_path, encoding="utf-8"))
 src = open(src_path, encoding="utf-8").read()
 threads = os.environ.get("FASTTOK_NUM_THREADS")
 if lib.startswith("tiktoken:"):
-    import tiktoken
-    enc = tiktoken.get_encoding(lib.split(":", 1)[1])
-    if threads == "1":
-        run = lambda docs: [enc.encode_ordinary(d) for d in docs]
-    else:
-        run = lambda docs: enc.encode_ordinary_batch(docs, num_threads=os.cpu_count())
+    # TIKTOKEN_RUN
     ids = run(docs)
 elif lib == "tokie":
     # tokie's batch call with flat output (the closest to fasttok's flat ids).
@@ -143,6 +138,30 @@ while r < repeat or (spent < 1.0 and r < 200):
     spent, r = spent + dt, r + 1
 json.dump({"seconds": best, "ids": ids}, sys.stdout)
 """
+
+# How a worker (here and in scaling.py) runs tiktoken, given `lib`
+# ("tiktoken:<encoding>") and `threads`: one text at a time on one thread,
+# else its own threaded batch call.
+TIKTOKEN_RUN = """
+import tiktoken
+enc = tiktoken.get_encoding(lib.split(":", 1)[1])
+if threads == "1":
+    run = lambda docs: [enc.encode_ordinary(d) for d in docs]
+else:
+    run = lambda docs: enc.encode_ordinary_batch(docs, num_threads=os.cpu_count())
+"""
+
+
+def with_tiktoken(worker: str) -> str:
+    """`worker` with its `# TIKTOKEN_RUN` line replaced by `TIKTOKEN_RUN`, at that line's indent."""
+    import textwrap
+
+    line = next(x for x in worker.splitlines() if x.strip() == "# TIKTOKEN_RUN")
+    indent = line[: len(line) - len(line.lstrip())]
+    return worker.replace(line + "\n", textwrap.indent(TIKTOKEN_RUN.strip("\n"), indent) + "\n")
+
+
+WORKER = with_tiktoken(WORKER)
 
 # Other peers for each tokenizer (each tried; one that fails or differs is reported so).
 PEERS = {
