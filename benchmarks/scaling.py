@@ -189,7 +189,8 @@ def write_report(rows: List[Dict], out: Path, args: argparse.Namespace) -> None:
         f"{time.strftime('%Y-%m-%d')}, {args.rounds} rounds of {args.seconds:g} s per mode, medians, MB/s of UTF-8 "
         "input. `1 proc`: one single-threaded process on core 0; `2 procs`: two of them at once, one per core "
         "(the sum): the most any program gets from two cores here; `2 threads`: one fasttok (or tiktoken) "
-        "process on both cores. The last two columns: fasttok's threads against that ceiling.",
+        "process on both cores. The last two columns: the library's threads against one process, and against "
+        "that ceiling.",
         "",
         "| tokenizer | corpus | size | library | 1 proc | 2 procs | 2 threads | 2 procs / 1 proc "
         "| 2 threads / 1 proc | 2 threads / 2 procs |",
