@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import List
 
@@ -19,3 +20,16 @@ def replace_section(path: Path, name: str, lines: List[str]) -> None:
         text = text.rstrip("\n") + "\n\n" + body + "\n"
     path.write_text(text, encoding="utf-8")
     print(f"wrote {path} ({name})")
+
+
+def shown_args() -> str:
+    """This run's command-line arguments but `--out`, each after a space, for a report to show how it was made."""
+    shown, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif a == "--out":
+            skip = True
+        elif not a.startswith("--out="):
+            shown.append(a)
+    return "".join(f" {a}" for a in shown)

@@ -27,7 +27,7 @@ os.environ.setdefault("FASTTOK_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import encode  # noqa: E402
-from _report import replace_section  # noqa: E402
+from _report import replace_section, shown_args  # noqa: E402
 
 RUNS: Dict[str, str] = {"char": "a", "spaces": " ", "newlines": "\n", "emoji": "🤗", "digits": "7", "cjk": "中"}
 LENGTHS = [1 << 17, 1 << 19, 1 << 21]
@@ -81,6 +81,7 @@ def write_report(rows: List[tuple], out: Path) -> None:
     lines = [
         "### Texts of one repeated thing (`benchmarks/runs.py`)",
         "",
+        f"`python benchmarks/runs.py{shown_args()}`, "
         f"{time.strftime('%Y-%m-%d')}, one thread, milliseconds per MiB (best of three) for one text of each "
         f"length ({sizes}), by `encode` and by `encode_batch_ids`; the ratio is the {hi >> 10} KiB text's time "
         f"per MiB over the {lo >> 10} KiB one's: 1 when the time is linear in the length, "

@@ -43,7 +43,7 @@ from typing import Dict, List, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import encode  # noqa: E402
-from _report import replace_section  # noqa: E402
+from _report import replace_section, shown_args  # noqa: E402
 
 WORKER = r"""
 import json, os, sys, time
@@ -186,6 +186,7 @@ def write_report(rows: List[Dict], out: Path, args: argparse.Namespace) -> None:
     lines = [
         "### What two cores give (`benchmarks/scaling.py`)",
         "",
+        f"`python benchmarks/scaling.py{shown_args()}`, "
         f"{time.strftime('%Y-%m-%d')}, {args.rounds} rounds of {args.seconds:g} s per mode, medians, MB/s of UTF-8 "
         "input. `1 proc`: one single-threaded process on core 0; `2 procs`: two of them at once, one per core "
         "(the sum): the most any program gets from two cores here; `2 threads`: one fasttok (or tiktoken) "
