@@ -153,12 +153,10 @@ else:
 
 
 def with_tiktoken(worker: str) -> str:
-    """`worker` with its `# TIKTOKEN_RUN` line replaced by `TIKTOKEN_RUN`, at that line's indent."""
+    """`worker` with its line `    # TIKTOKEN_RUN` (in an `if`, indented once) replaced by `TIKTOKEN_RUN`."""
     import textwrap
 
-    line = next(x for x in worker.splitlines() if x.strip() == "# TIKTOKEN_RUN")
-    indent = line[: len(line) - len(line.lstrip())]
-    return worker.replace(line + "\n", textwrap.indent(TIKTOKEN_RUN.strip("\n"), indent) + "\n")
+    return worker.replace("    # TIKTOKEN_RUN\n", textwrap.indent(TIKTOKEN_RUN.lstrip("\n"), "    "))
 
 
 WORKER = with_tiktoken(WORKER)
@@ -211,16 +209,28 @@ def cpu_times(cpu: str) -> Optional[tuple]:
     return None
 
 
-def run_cell(lib: str, src_path: Path, docs_path: Path, threads: Optional[int], repeat: int) -> Dict:
+def worker_env(threads: Optional[int]) -> Dict[str, str]:
+    """The environment of a worker process (here and in scaling.py): tiktoken's rank files
+    from `CACHE`, and every library's thread count set to `threads` (None: their own)."""
     env = dict(os.environ)
     env.setdefault("TIKTOKEN_CACHE_DIR", CACHE[0])
-    cmd = [sys.executable, "-c", WORKER, lib, str(src_path), str(docs_path), str(repeat)]
     if threads is not None:
         env.update(FASTTOK_NUM_THREADS=str(threads), RAYON_NUM_THREADS=str(threads), RAYON_RS_NUM_CPUS=str(threads))
         if threads == 1:
             env["TOKENIZERS_PARALLELISM"] = "false"
-            if shutil.which("taskset"):
-                cmd = ["taskset", "-c", "0", *cmd]
+    return env
+
+
+def pinned(cmd: List[str], core: int) -> List[str]:
+    """`cmd` run on `core` alone, where `taskset` is found (else as it is)."""
+    return ["taskset", "-c", str(core), *cmd] if shutil.which("taskset") else cmd
+
+
+def run_cell(lib: str, src_path: Path, docs_path: Path, threads: Optional[int], repeat: int) -> Dict:
+    env = worker_env(threads)
+    cmd = [sys.executable, "-c", WORKER, lib, str(src_path), str(docs_path), str(repeat)]
+    if threads == 1:
+        cmd = pinned(cmd, 0)
     cpu = "cpu0" if threads == 1 and cmd[0] == "taskset" else "cpu"
     before = cpu_times(cpu)
     r = subprocess.run(cmd, env=env, capture_output=True, text=True)
