@@ -89,6 +89,22 @@ def named(request: Any) -> Any:
     return request.param
 
 
+RUN_UNITS = ["a", " ", "\n", "\t", "🤗", "中", "7", "ab", "ha ", "é", "-=", "👍🏽"]
+
+
+@pytest.mark.parametrize("n", [255, 256, 1000, 4099, 20_000])
+def test_long_runs(named: str, n: int) -> None:
+    """Runs of one unit (a word of hundreds to tens of thousands of symbols,
+    merged by the bucket queue from 256 on) and a run of one letter then
+    another: every field as `tokenizers` gives it."""
+    hf, ft = pair_of(named)
+    for unit in RUN_UNITS:
+        text = unit * (n // len(unit))
+        assert_same(hf.encode(text), ft.encode(text), f"{named} {unit!r} * {n // len(unit)}")
+    text = "a" * n + "b" * n + "ab" * n
+    assert_same(hf.encode(text), ft.encode(text), f"{named} a*{n} b*{n} ab*{n}")
+
+
 def test_every_shared_tokenizer_is_found() -> None:
     # The project ships bert-base-uncased and GPT-2; the rest come from shared data.
     assert "bert-base-uncased" in SOURCES and "gpt2" in SOURCES

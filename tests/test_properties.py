@@ -211,6 +211,24 @@ def test_long_sentencepiece_words(name: str, parts: list) -> None:
     check(name, " ".join(parts) + " " + "▁ ▁▁x" * 20)
 
 
+# Long words of few distinct pairs: BPE merges those (from 256 symbols on)
+# by its bucket queue instead of its heap.
+FEW_PAIRS = st.tuples(
+    st.lists(st.sampled_from(["a", "b", "aa", "ab", "🤗", "中", "é", "=", "-", "\u0301"]), min_size=1, max_size=4),
+    st.lists(st.integers(0, 3), min_size=100, max_size=3000),
+).map(lambda t: "".join(t[0][i % len(t[0])] for i in t[1]))
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(word=FEW_PAIRS, prefix=st.sampled_from(["", " ", "x", "\n"]))
+def test_long_words_of_few_pairs(name: str, word: str, prefix: str) -> None:
+    check(name, prefix + word)
+    hf, ft = pair_of(name)
+    flat, _ = ft.encode_batch_ids([prefix + word, word], add_special_tokens=True)
+    assert flat.tolist() == hf.encode(prefix + word).ids + hf.encode(word).ids
+
+
 def _sentencepiece_bpe(joined: bool, fuse_unk: bool, byte_fallback: bool) -> str:
     """A small Llama-2-style BPE (Prepend + Replace, no pre-tokenizer). With
     `joined`, tokens join `\n` and `\t` to neighbours (no cut around them is

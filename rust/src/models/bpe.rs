@@ -3,10 +3,15 @@
 //! A word starts as one symbol per char (with `continuing_subword_prefix` and
 //! `end_of_word_suffix` applied, unknown chars mapped to byte-fallback tokens
 //! or `unk`), then the adjacent pair with the lowest merge rank is merged,
-//! leftmost first, until no pair has a merge. The symbols form a linked list
-//! and candidate pairs sit in a binary heap keyed by (rank, position), with
-//! stale entries skipped on pop: O(n log n) in the word length, never
-//! quadratic, whatever the input.
+//! leftmost first, until no pair has a merge. Short words (up to 16 symbols)
+//! rescan for the best pair. Longer ones keep their symbols in a linked list
+//! and the candidate pairs in a queue by (rank, position), with stale entries
+//! skipped on pop: a binary heap, O(n log n) in the word length; or, for a
+//! word of 256 symbols or more made of few distinct pairs (a run of one char,
+//! spaces, one emoji), one list of positions per rank walked left to right,
+//! linear in practice (a list is sorted only if pairs reach it out of order,
+//! which a trained merge list never causes). Never quadratic, whatever the
+//! input.
 
 use super::{opt_bool, opt_str, read_vocab, vocab_value, Vocab, VocabR};
 use crate::error::{Error, Result};
@@ -133,6 +138,14 @@ const CHAR_IDS: usize = 0x800;
 /// Words of at most this many symbols merge by a scan for the best pair
 /// (quadratic, but on a bounded length that beats the heap's set-up).
 const SCAN_MERGE_MAX: usize = 16;
+/// Words of at least this many symbols merge by [`Bpe::bucket_merge`] when
+/// their first [`PAIR_PROBE`] pairs hold at most [`PAIR_PROBE_DISTINCT`]
+/// distinct ones (a run of one char, or of a short unit). A word of many
+/// different pairs (base64, random CJK) merges faster by the heap: each
+/// rank costs the bucket queue a list of its own.
+const BUCKET_MERGE_MIN: usize = 256;
+const PAIR_PROBE: usize = 256;
+const PAIR_PROBE_DISTINCT: usize = 64;
 
 const WORD_CACHE_CAPACITY: usize = 1 << 16;
 /// Longer words are not cached (rare, and they would crowd the cache).
@@ -262,6 +275,172 @@ struct Symbol {
     next: i32,
     /// Byte length in the word; 0 once merged away.
     len: u32,
+}
+
+/// Whether the word's first [`PAIR_PROBE`] pairs of symbols are at most
+/// [`PAIR_PROBE_DISTINCT`] distinct pairs.
+fn few_pairs(init: &[(u32, u32)]) -> bool {
+    let mut keys: Vec<u64> = init
+        .windows(2)
+        .take(PAIR_PROBE)
+        .map(|w| merge_key(w[0].0, w[1].0))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.len() <= PAIR_PROBE_DISTINCT
+}
+
+/// A word's symbols as a doubly linked list.
+fn linked(init: &[(u32, u32)]) -> Vec<Symbol> {
+    let n = init.len();
+    init.iter()
+        .enumerate()
+        .map(|(i, &(id, len))| Symbol {
+            id,
+            prev: i as i32 - 1,
+            next: if i + 1 < n { i as i32 + 1 } else { -1 },
+            len,
+        })
+        .collect()
+}
+
+/// The symbols left after merging, as `(id, byte length)`.
+fn survivors(syms: Vec<Symbol>) -> Vec<(u32, u32)> {
+    syms.into_iter()
+        .filter(|s| s.len != 0)
+        .map(|s| (s.id, s.len))
+        .collect()
+}
+
+/// Candidate pairs by priority for [`Bpe::bucket_merge`]: per rank, the
+/// positions queued and a cursor to the next one to pop; a min-heap holds
+/// each rank with positions still pending. `pop` gives the least
+/// `(rank, position)` pending, as a heap of all pairs would. A rank's
+/// pending positions are sorted (once) only when one was queued out of
+/// order; in a left-to-right pass they arrive sorted. Merging rarely makes
+/// a pair of lower priority than the one it merged (a trained merge list
+/// never does), and then that rank simply comes first off the heap.
+struct RankQueue {
+    slot: FxHashMap<u32, u32>,
+    /// The last bucket pushed per `rank % RECENT`: a word's merges make few
+    /// ranks at a time, and this spares most pushes the map lookup.
+    recent: [(u32, u32); RECENT],
+    buckets: Vec<Bucket>,
+    ranks: BinaryHeap<Reverse<u32>>,
+    /// The rank on top of `ranks` and its bucket, to skip the map lookup
+    /// while popping one rank's positions.
+    top: Option<(u32, usize)>,
+}
+
+#[derive(Default)]
+struct Bucket {
+    pos: Vec<u32>,
+    /// `pos[next..]` are pending.
+    next: usize,
+    sorted: bool,
+    queued: bool,
+}
+
+const RECENT: usize = 8;
+
+/// A small direct-mapped cache in front of the merge map for
+/// [`Bpe::bucket_merge`]: a long word tends to ask for few distinct pairs
+/// (a run of one char, or of a few), each many times over.
+struct MergeMemo<'a> {
+    merges: &'a FxHashMap<u64, (u32, u32)>,
+    /// `(key, rank, id)`; `rank == u32::MAX` records a pair with no merge.
+    /// The key `u64::MAX` (no two ids make it) marks an empty slot.
+    slots: Box<[(u64, u32, u32)]>,
+}
+
+const MEMO_BITS: u32 = 9;
+
+impl<'a> MergeMemo<'a> {
+    fn new(merges: &'a FxHashMap<u64, (u32, u32)>) -> Self {
+        let slots = vec![(u64::MAX, 0, 0); 1 << MEMO_BITS].into_boxed_slice();
+        MergeMemo { merges, slots }
+    }
+
+    #[inline]
+    fn get(&mut self, key: u64) -> Option<(u32, u32)> {
+        let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - MEMO_BITS)) as usize;
+        let slot = &mut self.slots[i];
+        if slot.0 != key {
+            let (rank, id) = self.merges.get(&key).copied().unwrap_or((u32::MAX, 0));
+            *slot = (key, rank, id);
+        }
+        (slot.1 != u32::MAX).then_some((slot.1, slot.2))
+    }
+}
+
+impl Default for RankQueue {
+    fn default() -> Self {
+        RankQueue {
+            slot: FxHashMap::default(),
+            recent: [(u32::MAX, 0); RECENT],
+            buckets: Vec::new(),
+            ranks: BinaryHeap::new(),
+            top: None,
+        }
+    }
+}
+
+impl RankQueue {
+    fn push(&mut self, rank: u32, pos: u32) {
+        let r = rank as usize % RECENT;
+        let i = match self.recent[r] {
+            (k, i) if k == rank => i as usize,
+            _ => {
+                let n = self.buckets.len();
+                let i = *self.slot.entry(rank).or_insert(n as u32) as usize;
+                if i == n {
+                    self.buckets.push(Bucket::default());
+                }
+                self.recent[r] = (rank, i as u32);
+                i
+            }
+        };
+        let b = &mut self.buckets[i];
+        if b.next == b.pos.len() {
+            b.pos.clear();
+            b.next = 0;
+            b.sorted = true;
+        } else if b.pos.last().is_some_and(|&l| l > pos) {
+            b.sorted = false;
+        }
+        b.pos.push(pos);
+        if !b.queued {
+            b.queued = true;
+            self.ranks.push(Reverse(rank));
+        }
+    }
+
+    fn pop(&mut self) -> Option<(u32, u32)> {
+        loop {
+            let &Reverse(rank) = self.ranks.peek()?;
+            let i = match self.top {
+                Some((r, i)) if r == rank => i,
+                _ => {
+                    let i = *self.slot.get(&rank)? as usize;
+                    self.top = Some((rank, i));
+                    i
+                }
+            };
+            let b = &mut self.buckets[i];
+            if b.next == b.pos.len() {
+                b.queued = false;
+                self.ranks.pop();
+                continue;
+            }
+            if !b.sorted {
+                b.pos[b.next..].sort_unstable();
+                b.sorted = true;
+            }
+            let pos = b.pos[b.next];
+            b.next += 1;
+            return Some((rank, pos));
+        }
+    }
 }
 
 impl Bpe {
@@ -533,8 +712,13 @@ impl Bpe {
             return init;
         }
         let dropout = self.dropout.filter(|&d| d > 0.0);
-        if init.len() <= SCAN_MERGE_MAX && dropout.is_none() {
-            return self.scan_merge(init);
+        if dropout.is_none() {
+            if init.len() <= SCAN_MERGE_MAX {
+                return self.scan_merge(init);
+            }
+            if init.len() >= BUCKET_MERGE_MIN && few_pairs(&init) {
+                return self.bucket_merge(init);
+            }
         }
         self.heap_merge(init, dropout)
     }
@@ -545,70 +729,104 @@ impl Bpe {
         if n < 2 {
             return init;
         }
-        let mut syms: Vec<Symbol> = init
-            .iter()
-            .enumerate()
-            .map(|(i, &(id, len))| Symbol {
-                id,
-                prev: i as i32 - 1,
-                next: if i + 1 < n { i as i32 + 1 } else { -1 },
-                len,
-            })
-            .collect();
-        // (rank, position, merged id)
-        let mut heap: BinaryHeap<Reverse<(u32, u32, u32)>> = BinaryHeap::with_capacity(n);
+        let mut syms = linked(&init);
+        // (rank, position): the merged id is looked up again on pop, which
+        // also tells a stale entry (see `merge_at`).
+        let mut heap: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::with_capacity(n);
         for i in 0..n - 1 {
-            if let Some(&(rank, new_id)) = self.merges.get(&merge_key(syms[i].id, syms[i + 1].id)) {
-                heap.push(Reverse((rank, i as u32, new_id)));
+            if let Some(&(rank, _)) = self.merges.get(&merge_key(syms[i].id, syms[i + 1].id)) {
+                heap.push(Reverse((rank, i as u32)));
             }
         }
-        let mut skipped: Vec<Reverse<(u32, u32, u32)>> = Vec::new();
-        while let Some(Reverse((rank, pos, new_id))) = heap.pop() {
+        let mut skipped: Vec<Reverse<(u32, u32)>> = Vec::new();
+        while let Some(Reverse((rank, pos))) = heap.pop() {
             if let Some(p) = dropout {
                 if crate::util::random_f32() < p {
-                    skipped.push(Reverse((rank, pos, new_id)));
+                    skipped.push(Reverse((rank, pos)));
                     continue;
                 }
                 heap.extend(skipped.drain(..));
             }
-            let pos = pos as usize;
-            let s = syms[pos];
-            if s.len == 0 || s.next < 0 {
-                continue;
-            }
-            let next = s.next as usize;
-            let right = syms[next];
-            match self.merges.get(&merge_key(s.id, right.id)) {
-                Some(&(_, id)) if id == new_id => {}
-                _ => continue,
-            }
-            syms[pos].id = new_id;
-            syms[pos].len += right.len;
-            syms[pos].next = right.next;
-            syms[next].len = 0;
-            if right.next >= 0 {
-                syms[right.next as usize].prev = pos as i32;
-            }
-            let cur = syms[pos];
-            if cur.prev >= 0 {
-                let p = cur.prev as usize;
-                if let Some(&(r, id)) = self.merges.get(&merge_key(syms[p].id, cur.id)) {
-                    heap.push(Reverse((r, p as u32, id)));
-                }
-            }
-            if cur.next >= 0 {
-                if let Some(&(r, id)) = self
-                    .merges
-                    .get(&merge_key(cur.id, syms[cur.next as usize].id))
-                {
-                    heap.push(Reverse((r, pos as u32, id)));
-                }
+            let lookup = |k| self.merges.get(&k).copied();
+            Self::merge_at(&mut syms, rank, pos as usize, lookup, |r, p| {
+                heap.push(Reverse((r, p)));
+            });
+        }
+        survivors(syms)
+    }
+
+    /// [`Bpe::merge`] for a long word without dropout: the same merges in
+    /// the same order as [`Bpe::heap_merge`], with the candidate pairs kept
+    /// in one list of positions per rank (see [`RankQueue`]). Each list is
+    /// walked left to right, so a long run of one char streams through
+    /// memory instead of paying a heap's cache misses on every pop: linear
+    /// in practice on the texts that make one huge word.
+    fn bucket_merge(&self, init: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+        let n = init.len();
+        if n < 2 {
+            return init;
+        }
+        let mut syms = linked(&init);
+        let mut queue = RankQueue::default();
+        let mut memo = MergeMemo::new(&self.merges);
+        for i in 0..n - 1 {
+            if let Some((rank, _)) = memo.get(merge_key(syms[i].id, syms[i + 1].id)) {
+                queue.push(rank, i as u32);
             }
         }
-        syms.into_iter()
-            .filter(|s| s.len != 0)
-            .map(|s| (s.id, s.len))
-            .collect()
+        while let Some((rank, pos)) = queue.pop() {
+            let lookup = |k| memo.get(k);
+            Self::merge_at(&mut syms, rank, pos as usize, lookup, |r, p| {
+                queue.push(r, p)
+            });
+        }
+        survivors(syms)
+    }
+
+    /// Merges the pair at `pos` when it is still the pair of priority
+    /// `rank` (a candidate goes stale when either side has merged since it
+    /// was queued), and queues the two new pairs around the merged symbol by
+    /// `push(rank, position)`. Comparing priorities is enough: the string
+    /// of the pair at a position only grows, so no two of its states share
+    /// a merge, and a priority names one merge (a list index, or with
+    /// `rank_by_result` the one token that all its pairs make).
+    #[inline]
+    fn merge_at(
+        syms: &mut [Symbol],
+        rank: u32,
+        pos: usize,
+        mut lookup: impl FnMut(u64) -> Option<(u32, u32)>,
+        mut push: impl FnMut(u32, u32),
+    ) {
+        let s = syms[pos];
+        if s.len == 0 || s.next < 0 {
+            return;
+        }
+        let next = s.next as usize;
+        let right = syms[next];
+        let new_id = match lookup(merge_key(s.id, right.id)) {
+            Some((r, id)) if r == rank => id,
+            _ => return,
+        };
+        syms[pos].id = new_id;
+        syms[pos].len += right.len;
+        syms[pos].next = right.next;
+        syms[next].len = 0;
+        if right.next >= 0 {
+            syms[right.next as usize].prev = pos as i32;
+        }
+        let cur = syms[pos];
+        if cur.prev >= 0 {
+            let p = cur.prev as usize;
+            if let Some((r, _)) = lookup(merge_key(syms[p].id, cur.id)) {
+                push(r, p as u32);
+            }
+        }
+        if cur.next >= 0 {
+            if let Some((r, _)) = lookup(merge_key(cur.id, syms[cur.next as usize].id)) {
+                push(r, pos as u32);
+            }
+        }
     }
 
     /// True when a word may be cut before every `▁` that follows another
@@ -843,10 +1061,10 @@ mod tests {
         assert!(cut_somewhere);
     }
 
-    /// A vocabulary over `abc` with every merge of two tokens of up to 4
-    /// chars whose result is at most 5 chars, in a shuffled order (so ranks
-    /// and results disagree and many pairs compete).
-    fn model(rank_by_result: bool) -> Bpe {
+    /// A vocabulary over `abc` with many merges of two tokens of up to 4
+    /// chars whose result is at most 5 chars (so many pairs compete), in the
+    /// order they were made or, with `shuffle`, in any order.
+    fn model(rank_by_result: bool, shuffle: bool) -> Bpe {
         let mut toks: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
         let mut merges = Vec::new();
         let mut x: u64 = 0x9E37_79B9;
@@ -863,6 +1081,24 @@ mod tests {
                         merges.push((l.clone(), r.clone()));
                     }
                 }
+            }
+        }
+        if shuffle {
+            // Any order a tokenizer.json may hold: a merge before the ones
+            // that make its parts, ids unrelated to the order of creation.
+            for v in [&mut merges] {
+                for i in (1..v.len()).rev() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    v.swap(i, (x % (i as u64 + 1)) as usize);
+                }
+            }
+            for i in (1..toks.len()).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                toks.swap(i, (x % (i as u64 + 1)) as usize);
             }
         }
         let vocab: Vocab = toks
@@ -883,7 +1119,7 @@ mod tests {
     #[test]
     fn scan_merge_equals_heap_merge() {
         for by_result in [false, true] {
-            let b = model(by_result);
+            let b = model(by_result, false);
             let mut x: u64 = 0x2545_f491_4f6c_dd1d;
             let mut merged = 0;
             for _ in 0..20_000 {
@@ -901,5 +1137,89 @@ mod tests {
             }
             assert!(merged > 15_000, "{merged}");
         }
+    }
+
+    #[test]
+    fn bucket_merge_equals_heap_merge() {
+        for (by_result, shuffle) in [(false, false), (true, false), (false, true), (true, true)] {
+            let b = model(by_result, shuffle);
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            let mut rng = move || {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            };
+            let mut words: Vec<String> = Vec::new();
+            for _ in 0..3_000 {
+                let n = 2 + (rng() % 300) as usize;
+                // Mostly one char, with runs of the others: long runs and
+                // mixed stretches both.
+                let bias = rng() % 4;
+                let word: String = (0..n)
+                    .map(|_| {
+                        let r = rng();
+                        if bias > 0 && r % 5 != 0 {
+                            'a'
+                        } else {
+                            ['a', 'b', 'c'][(r % 3) as usize]
+                        }
+                    })
+                    .collect();
+                words.push(word);
+            }
+            for c in ['a', 'b', 'c'] {
+                words.push(std::iter::repeat_n(c, 5_000).collect());
+            }
+            for word in &words {
+                let init = b.initial_symbols(word).unwrap_or_else(|e| panic!("{e}"));
+                let heaped = b.heap_merge(init.clone(), None);
+                assert_eq!(b.bucket_merge(init.clone()), heaped, "{word}");
+                assert_eq!(b.merge(init), heaped, "{word}");
+            }
+        }
+    }
+
+    /// `RankQueue` pops what a binary heap of the same pushes pops, on
+    /// random interleavings that push positions out of order, ranks below
+    /// the one being popped, and into buckets already emptied.
+    #[test]
+    fn rank_queue_pops_like_a_heap() {
+        let mut x: u64 = 0x853c_49e6_748f_ea9b;
+        let mut rng = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let (mut out_of_order, mut below_top) = (0, 0);
+        for _ in 0..2_000 {
+            let mut queue = RankQueue::default();
+            let mut heap: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
+            let mut last: FxHashMap<u32, u32> = FxHashMap::default();
+            let mut popped: Option<u32> = None;
+            for _ in 0..(rng() % 200) {
+                if rng() % 3 == 0 {
+                    let got = queue.pop();
+                    assert_eq!(got, heap.pop().map(|Reverse(e)| e));
+                    popped = got.map(|(r, _)| r);
+                } else {
+                    let (rank, pos) = ((rng() % 8) as u32, (rng() % 64) as u32);
+                    out_of_order += usize::from(last.get(&rank).is_some_and(|&l| l > pos));
+                    below_top += usize::from(popped.is_some_and(|r| rank < r));
+                    last.insert(rank, pos);
+                    queue.push(rank, pos);
+                    heap.push(Reverse((rank, pos)));
+                }
+            }
+            while let Some(Reverse(e)) = heap.pop() {
+                assert_eq!(queue.pop(), Some(e));
+            }
+            assert_eq!(queue.pop(), None);
+        }
+        assert!(
+            out_of_order > 1_000 && below_top > 1_000,
+            "{out_of_order} {below_top}"
+        );
     }
 }
